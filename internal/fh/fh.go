@@ -91,24 +91,32 @@ func LoadOrCreateKey(path string) (Key, error) {
 
 // Codec makes and checks handles with one key. It is safe for concurrent use.
 type Codec struct {
-	pool sync.Pool // of hash.Hash
+	pool sync.Pool // of *macState
+}
+
+// macState is a keyed HMAC with a buffer for its sum, pooled together so
+// that computing a MAC allocates nothing (a sum buffer on the stack would
+// escape through the hash.Hash interface).
+type macState struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
 }
 
 // NewCodec returns a Codec for key.
 func NewCodec(key Key) *Codec {
 	c := &Codec{}
-	c.pool.New = func() any { return hmac.New(sha256.New, key[:]) }
+	c.pool.New = func() any { return &macState{h: hmac.New(sha256.New, key[:])} }
 	return c
 }
 
 func (c *Codec) mac(dst, msg []byte) []byte {
-	h := c.pool.Get().(hash.Hash)
-	h.Reset()
-	h.Write(msg)
-	var sum [sha256.Size]byte
-	out := h.Sum(sum[:0])
-	c.pool.Put(h)
-	return append(dst, out[:macLen]...)
+	m := c.pool.Get().(*macState)
+	m.h.Reset()
+	m.h.Write(msg)
+	out := m.h.Sum(m.sum[:0])
+	dst = append(dst, out[:macLen]...)
+	c.pool.Put(m)
+	return dst
 }
 
 // Append appends the handle of object id in export exportID to dst.

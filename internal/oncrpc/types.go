@@ -101,6 +101,8 @@ type Call struct {
 	// Local and Remote are the connection's addresses.
 	Local  netip.AddrPort
 	Remote netip.AddrPort
+
+	sys AuthSysParams // storage for Sys
 }
 
 // Handler serves calls of one program. It decodes call.Args, and on

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -45,7 +46,7 @@ func TestLibnfsCopy(t *testing.T) {
 	}
 
 	ls := run(nfsLs, "nfs://"+s.addr+"/export?version=3")
-	if !strings.Contains(ls, "random.bin") || !strings.Contains(ls, "3157073") {
+	if !strings.Contains(ls, "random.bin") || !strings.Contains(ls, " "+strconv.Itoa(len(data))+" ") {
 		t.Fatalf("nfs-ls does not list random.bin with its size:\n%s", ls)
 	}
 

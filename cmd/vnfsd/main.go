@@ -1,0 +1,271 @@
+// Command vnfsd is the vnfsd daemon.
+//
+//	vnfsd serve [flags]   serve NFSv3 from a data directory
+//	vnfsd version         print the version
+//
+// `vnfsd serve` runs one virtual server with an embedded default
+// configuration: all state under --data DIR (DIR/state), the directory
+// DIR/export (created if missing) exported as /export, NFS on port 2049,
+// MOUNT on 20048 and a built-in portmapper on 111 of --listen. SIGINT or
+// SIGTERM shut it down gracefully.
+//
+// Exit status: 0 after a clean shutdown, 1 on a runtime error, 2 on a
+// usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vnfsd/vnfsd/internal/export"
+	"github.com/vnfsd/vnfsd/internal/vserver"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// shutdownTimeout bounds the graceful shutdown after a signal.
+const shutdownTimeout = 15 * time.Second
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: vnfsd <command> [flags]
+
+commands:
+  serve     serve NFSv3 from a data directory (vnfsd serve -h for its flags)
+  version   print the version
+`)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "version", "-version", "--version":
+		if len(args) > 1 {
+			fmt.Fprintln(stderr, "vnfsd version: takes no arguments")
+			return exitUsage
+		}
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "vnfsd: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func versionString() string {
+	s := "vnfsd " + version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, dirty string
+		for _, kv := range bi.Settings {
+			switch kv.Key {
+			case "vcs.revision":
+				rev = kv.Value
+			case "vcs.modified":
+				if kv.Value == "true" {
+					dirty = "+dirty"
+				}
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" {
+			s += " (" + rev + dirty + ")"
+		}
+		s += " " + bi.GoVersion
+	}
+	return s
+}
+
+// serveFlags are the flags of `vnfsd serve`.
+type serveFlags struct {
+	data         string
+	listen       []netip.Addr
+	nfsPort      int
+	mountPort    int
+	portmapPort  int
+	logLevel     slog.Level
+	fault        string
+	exportRO     bool
+	noRootSquash bool
+}
+
+// parseServe parses the flags of `vnfsd serve`. It returns flag.ErrHelp
+// for -h.
+func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
+	f := &serveFlags{}
+	fs := flag.NewFlagSet("vnfsd serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: vnfsd serve [flags]\n\nflags:")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.data, "data", "./vnfsd-data", "data `dir`ectory: state in DIR/state, DIR/export served as /export")
+	listen := fs.String("listen", "127.0.0.1", "`addr`ess(es) to listen on, comma-separated")
+	fs.IntVar(&f.nfsPort, "nfs-port", 2049, "NFS `port` (0: chosen by the system)")
+	fs.IntVar(&f.mountPort, "mount-port", 20048, "MOUNT `port` (0: chosen by the system)")
+	fs.IntVar(&f.portmapPort, "portmap-port", 111, "portmapper `port` (0: no portmapper)")
+	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	fs.StringVar(&f.fault, "fault", "", "fault injection `spec` for the export (testing only)")
+	fs.BoolVar(&f.exportRO, "export-ro", false, "export read-only")
+	fs.BoolVar(&f.noRootSquash, "no-root-squash", false, "do not map root to nobody (root_squash is the default)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usageErr(fs, "unexpected argument %q", fs.Arg(0))
+	}
+	for _, s := range strings.Split(*listen, ",") {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return nil, usageErr(fs, "--listen: %v", err)
+		}
+		f.listen = append(f.listen, a)
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"nfs-port", f.nfsPort}, {"mount-port", f.mountPort}, {"portmap-port", f.portmapPort}} {
+		if p.v < 0 || p.v > 65535 {
+			return nil, usageErr(fs, "--%s: %d is not a port", p.name, p.v)
+		}
+	}
+	if err := f.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return nil, usageErr(fs, "--log-level: %q is not debug, info, warn or error", *level)
+	}
+	if f.data == "" {
+		return nil, usageErr(fs, "--data: empty")
+	}
+	return f, nil
+}
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErr(fs *flag.FlagSet, format string, a ...any) error {
+	msg := fmt.Sprintf(format, a...)
+	fmt.Fprintln(fs.Output(), msg)
+	fs.Usage()
+	return &usageError{msg}
+}
+
+func serve(args []string, stderr io.Writer) int {
+	f, err := parseServe(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
+	if err := serveUntilSignal(f, log); err != nil {
+		log.Error("vnfsd failed", "err", err)
+		return exitError
+	}
+	return exitOK
+}
+
+func serveUntilSignal(f *serveFlags, log *slog.Logger) error {
+	data, err := filepath.Abs(f.data)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	exportDir := filepath.Join(data, "export")
+	if err := os.Mkdir(exportDir, 0o755); err == nil {
+		// Mkdir applies the umask; the export root is 0755 as documented.
+		if err := os.Chmod(exportDir, 0o755); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("export directory: %w", err)
+	}
+
+	squash := export.RootSquash
+	if f.noRootSquash {
+		squash = export.NoRootSquash
+	}
+	portmapPort := f.portmapPort
+	if portmapPort == 0 {
+		portmapPort = vserver.Disabled
+	}
+	srv, err := vserver.New(vserver.Config{
+		Name:        "default",
+		Addrs:       f.listen,
+		NFSPort:     f.nfsPort,
+		MountPort:   f.mountPort,
+		PortmapPort: portmapPort,
+		StateDir:    filepath.Join(data, "state"),
+		Exports: []vserver.ExportConfig{{
+			ID:       1,
+			Path:     "/export",
+			Dir:      exportDir,
+			ReadOnly: f.exportRO,
+			Squash:   squash,
+			Fault:    f.fault,
+		}},
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	addrs := srv.Addrs()
+	attrs := []any{"version", version, "export", "/export", "dir", exportDir, "read_only", f.exportRO, "root_squash", !f.noRootSquash}
+	for _, k := range []string{vserver.ServiceNFS, vserver.ServiceMount, vserver.ServiceMountUDP, vserver.ServicePortmap, vserver.ServicePortmapUDP} {
+		if a, ok := addrs[k]; ok {
+			attrs = append(attrs, k, a)
+		}
+	}
+	log.Info("vnfsd serving", attrs...)
+
+	<-ctx.Done()
+	stop() // a second signal kills the process
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
