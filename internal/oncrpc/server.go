@@ -94,6 +94,23 @@ func (s *Server) Stats() Stats {
 		RejectedConns: s.stats.rejectedConns.Load()}
 }
 
+// ConnInfo describes one open TCP connection.
+type ConnInfo struct {
+	Local, Remote netip.AddrPort
+	Since         time.Time
+}
+
+// Conns lists the open TCP connections.
+func (s *Server) Conns() []ConnInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]ConnInfo, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, ConnInfo{Local: c.local, Remote: c.remote, Since: c.since})
+	}
+	return out
+}
+
 func (s *Server) init() {
 	if s.started {
 		return
@@ -184,7 +201,7 @@ func (s *Server) startConn(nc net.Conn) {
 		return
 	}
 	c := &conn{s: s, nc: nc, sem: make(chan struct{}, s.MaxInFlight),
-		local: addrPort(nc.LocalAddr()), remote: addrPort(nc.RemoteAddr())}
+		local: addrPort(nc.LocalAddr()), remote: addrPort(nc.RemoteAddr()), since: time.Now()}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -209,6 +226,7 @@ type conn struct {
 	s             *Server
 	nc            net.Conn
 	local, remote netip.AddrPort
+	since         time.Time
 	sem           chan struct{} // one token per call in flight
 	inflight      sync.WaitGroup
 	dmu           sync.Mutex // orders read-deadline changes against Shutdown

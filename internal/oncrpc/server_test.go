@@ -610,6 +610,9 @@ func TestMaxConns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if n := len(f.srv.Conns()); n != 2 {
+		t.Fatalf("Conns lists %d connections, want 2", n)
+	}
 	c3 := f.client(t)
 	if _, err := c3.Call(ctx, testProg, 2, 0, AuthNoneCred(), nil); err == nil {
 		t.Fatal("third connection served")
