@@ -95,7 +95,11 @@ func DecodeCall(rec []byte, c *Call) error {
 func decodeAuthSys(body []byte, p *AuthSysParams) error {
 	r := xdr.NewReader(body)
 	p.Stamp = r.Uint32()
-	p.Machine = r.String(MaxMachineName)
+	// Reuse the previous string when a pooled Call sees the same client
+	// again (the comparison does not allocate).
+	if m := r.Opaque(MaxMachineName); string(m) != p.Machine {
+		p.Machine = string(m)
+	}
 	p.UID = r.Uint32()
 	p.GID = r.Uint32()
 	n := r.ArrayLen(MaxAuthSysGIDs, 4)

@@ -100,6 +100,10 @@ const (
 
 var bufPools [numClasses]sync.Pool
 
+// boxes holds empty *[]byte so that putting a buffer into a pool does not
+// allocate the pointer each time.
+var boxes = sync.Pool{New: func() any { return new([]byte) }}
+
 func classOf(n int) int {
 	if n <= 1<<minClassShift {
 		return 0
@@ -114,7 +118,10 @@ func getBuf(n int) []byte {
 		return make([]byte, 0, n)
 	}
 	if p, ok := bufPools[c].Get().(*[]byte); ok {
-		return (*p)[:0]
+		b := (*p)[:0]
+		*p = nil
+		boxes.Put(p)
+		return b
 	}
 	return make([]byte, 0, 1<<(c+minClassShift))
 }
@@ -130,6 +137,7 @@ func putBuf(b []byte) {
 	if cl >= numClasses {
 		return
 	}
-	b = b[:0]
-	bufPools[cl].Put(&b)
+	p := boxes.Get().(*[]byte)
+	*p = b[:0]
+	bufPools[cl].Put(p)
 }

@@ -346,21 +346,24 @@ func (p *packetReply) hint() int { return 0 }
 func (s *Server) handle(rec []byte, local, remote netip.AddrPort, rp replier) {
 	defer putBuf(rec)
 	s.stats.calls.Add(1)
-	call := &Call{Local: local, Remote: remote}
-	w := xdr.Writer{B: getBuf(max(rp.hint(), 512))}
-	defer func() { putBuf(w.B) }()
+	call := callPool.Get().(*Call)
+	defer putCall(call)
+	call.Local, call.Remote = local, remote
+	w := &call.reply // in the pooled Call, so that it does not escape per call
+	w.B = getBuf(max(rp.hint(), 512))
+	defer func() { putBuf(w.B); w.B = nil }()
 	w.Reserve(4)
 	err := DecodeCall(rec, call)
-	var ae *AuthError
+	ae, isAuth := err.(*AuthError)
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrRPCVersion):
-		appendRPCMismatch(&w, call.XID)
+		appendRPCMismatch(w, call.XID)
 		rp.send(w.B)
 		return
-	case errors.As(err, &ae):
+	case isAuth:
 		s.stats.authErrors.Add(1)
-		appendAuthError(&w, call.XID, ae.Stat)
+		appendAuthError(w, call.XID, ae.Stat)
 		rp.send(w.B)
 		return
 	default: // short header, not a call: nothing to answer
@@ -370,12 +373,12 @@ func (s *Server) handle(rec []byte, local, remote netip.AddrPort, rp replier) {
 	}
 	prog := s.Mux.Lookup(call.Prog)
 	if prog == nil {
-		appendAccepted(&w, call.XID, ProgUnavail)
+		appendAccepted(w, call.XID, ProgUnavail)
 		rp.send(w.B)
 		return
 	}
 	if call.Vers < prog.Low || call.Vers > prog.High {
-		appendProgMismatch(&w, call.XID, prog.Low, prog.High)
+		appendProgMismatch(w, call.XID, prog.Low, prog.High)
 		rp.send(w.B)
 		return
 	}
@@ -398,8 +401,8 @@ func (s *Server) handle(rec []byte, local, remote netip.AddrPort, rp replier) {
 		}
 	}
 	hdr := w.Len()
-	appendAccepted(&w, call.XID, Success)
-	herr := s.serveCall(prog, call, &w)
+	appendAccepted(w, call.XID, Success)
+	herr := s.serveCall(prog, call, w)
 	if herr != nil {
 		w.Truncate(hdr)
 		switch {
@@ -409,26 +412,45 @@ func (s *Server) handle(rec []byte, local, remote netip.AddrPort, rp replier) {
 			}
 			s.stats.dropped.Add(1)
 			return
-		case errors.As(herr, &ae):
+		case asAuthError(herr) != nil:
 			s.stats.authErrors.Add(1)
-			appendAuthError(&w, call.XID, ae.Stat)
+			appendAuthError(w, call.XID, asAuthError(herr).Stat)
 		case errors.Is(herr, ErrProcUnavail):
-			appendAccepted(&w, call.XID, ProcUnavail)
+			appendAccepted(w, call.XID, ProcUnavail)
 		case errors.Is(herr, ErrGarbageArgs):
 			s.stats.garbage.Add(1)
-			appendAccepted(&w, call.XID, GarbageArgs)
+			appendAccepted(w, call.XID, GarbageArgs)
 		default:
 			if !errors.Is(herr, ErrSystem) {
 				s.Logger.Error("rpc handler failed", "prog", prog.Name, "vers", call.Vers,
 					"proc", call.Proc, "remote", remote.String(), "err", herr)
 			}
-			appendAccepted(&w, call.XID, SystemErr)
+			appendAccepted(w, call.XID, SystemErr)
 		}
 	}
 	if cached {
 		s.DRC.finish(key, w.B[4:])
 	}
 	rp.send(w.B)
+}
+
+func asAuthError(err error) *AuthError {
+	var ae *AuthError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return nil
+}
+
+// Calls are pooled: a handler must not keep a *Call after it returns.
+var callPool = sync.Pool{New: func() any { return new(Call) }}
+
+func putCall(c *Call) {
+	sys := c.sys
+	*c = Call{}
+	c.reply.B = nil
+	c.sys.Machine, c.sys.GIDs = sys.Machine, sys.GIDs[:0]
+	callPool.Put(c)
 }
 
 // serveCall runs the handler, turning a panic into SYSTEM_ERR so that one

@@ -102,7 +102,8 @@ type Call struct {
 	Local  netip.AddrPort
 	Remote netip.AddrPort
 
-	sys AuthSysParams // storage for Sys
+	sys   AuthSysParams // storage for Sys
+	reply xdr.Writer    // the reply being built (pooled with the Call)
 }
 
 // Handler serves calls of one program. It decodes call.Args, and on
