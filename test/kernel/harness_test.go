@@ -1,0 +1,661 @@
+// Package kernel tests vnfsd with the Linux kernel's NFS client: it boots
+// the current Debian kernel in qemu with a Go agent as /init (./agent),
+// which mounts the export of a vnfsd process over qemu's user networking
+// and runs a workload; the results come back as JSON lines on the serial
+// console. qemu and vnfsd run in a network namespace of their own.
+//
+// Needs root (network namespace, apt-get), qemu-system-x86_64, ip, depmod,
+// dpkg-deb and apt-get; missing Debian packages are installed. Kernels
+// are cached in $VNFSD_KERNEL_CACHE (default /var/cache/vnfsd-kernel).
+// Set VNFSD_KERNEL_ACCEL=tcg or kvm to skip the KVM attempt or the TCG
+// fallback.
+package kernel
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Protocol of the agent (test/kernel/agent/main.go declares the same).
+const (
+	eventPrefix  = "VNFSD-EVENT "
+	resultPrefix = "VNFSD-RESULT "
+)
+
+type event struct {
+	Event   string  `json:"event"`
+	Version string  `json:"version,omitempty"`
+	Case    string  `json:"case,omitempty"`
+	MS      float64 `json:"ms"`
+	Uptime  float64 `json:"uptime_ms,omitempty"`
+	Detail  string  `json:"detail,omitempty"`
+}
+
+type result struct {
+	Version string      `json:"version"`
+	Case    string      `json:"case"`
+	Status  string      `json:"status"`
+	MS      float64     `json:"ms"`
+	Detail  string      `json:"detail,omitempty"`
+	Host    []hostCheck `json:"host,omitempty"`
+	Statfs  *statfsData `json:"statfs,omitempty"`
+}
+
+type hostCheck struct {
+	Path         string  `json:"path"`
+	Absent       bool    `json:"absent,omitempty"`
+	Type         string  `json:"type,omitempty"`
+	Size         *int64  `json:"size,omitempty"`
+	SHA256       string  `json:"sha256,omitempty"`
+	Mode         *uint32 `json:"mode,omitempty"`
+	UID          *uint32 `json:"uid,omitempty"`
+	GID          *uint32 `json:"gid,omitempty"`
+	Nlink        *uint64 `json:"nlink,omitempty"`
+	Link         *string `json:"link,omitempty"`
+	Entries      *int    `json:"entries,omitempty"`
+	MaxAllocated *int64  `json:"max_allocated,omitempty"`
+}
+
+type statfsData struct {
+	Bsize  int64  `json:"bsize"`
+	Blocks uint64 `json:"blocks"`
+	Bfree  uint64 `json:"bfree"`
+	Bavail uint64 `json:"bavail"`
+	Files  uint64 `json:"files"`
+	Ffree  uint64 `json:"ffree"`
+}
+
+// message is one protocol line from the guest; exactly one field is set.
+type message struct {
+	event  *event
+	result *result
+	bad    string // a line with a prefix that did not parse
+}
+
+// parseLine parses a console line. Kernel messages may share a line with
+// the protocol, so the prefix is looked for anywhere in it.
+func parseLine(line string) (message, bool) {
+	line = strings.TrimRight(line, "\r\n")
+	for _, p := range []string{resultPrefix, eventPrefix} {
+		i := strings.Index(line, p)
+		if i < 0 {
+			continue
+		}
+		js := line[i+len(p):]
+		dec := json.NewDecoder(strings.NewReader(js))
+		dec.DisallowUnknownFields()
+		if p == resultPrefix {
+			var r result
+			if err := dec.Decode(&r); err != nil || r.Case == "" {
+				return message{bad: line}, true
+			}
+			return message{result: &r}, true
+		}
+		var e event
+		if err := dec.Decode(&e); err != nil || e.Event == "" {
+			return message{bad: line}, true
+		}
+		return message{event: &e}, true
+	}
+	return message{}, false
+}
+
+// inCI reports whether the tests run in CI, where missing prerequisites
+// fail instead of skipping.
+func inCI() bool { return os.Getenv("CI") != "" && os.Getenv("CI") != "false" }
+
+// harnessEnv is what every test shares: the kernel, the initramfs, the
+// vnfsd binary and the accelerator that worked. It is prepared once.
+type harnessEnv struct {
+	kernel    *kernelTree
+	initrd    string
+	vnfsd     string
+	nmod      int
+	skip      string // why the tests cannot run here, if they cannot
+	err       error
+	accelMu   sync.Mutex
+	accel     string // "kvm" or "tcg" once a guest has come up
+	prepared  time.Duration
+	initrdLen int64
+}
+
+var (
+	prepOnce sync.Once
+	shared   harnessEnv
+	workDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if workDir != "" {
+		os.RemoveAll(workDir)
+	}
+	os.Exit(code)
+}
+
+// setup returns the shared environment, preparing it on first use, and
+// skips or fails the test if the harness cannot run here.
+func setup(t *testing.T) *harnessEnv {
+	t.Helper()
+	prepOnce.Do(func() {
+		t0 := time.Now()
+		shared.skip, shared.err = prepare(t.Logf)
+		shared.prepared = time.Since(t0)
+		if shared.err == nil && shared.skip == "" {
+			t.Logf("prepared in %v: %s (%s), %d modules, initramfs %d KiB",
+				shared.prepared.Round(time.Millisecond), shared.kernel.pkg, shared.kernel.release, shared.nmod, shared.initrdLen>>10)
+		}
+	})
+	if shared.skip != "" {
+		if inCI() {
+			t.Fatalf("kernel client tests cannot run (CI=true, so this fails): %s", shared.skip)
+		}
+		t.Skip("kernel client tests skipped: " + shared.skip)
+	}
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	return &shared
+}
+
+// tools are the programs the harness runs and the Debian packages that
+// have them. xz and zstd are needed only for compressed modules (Debian
+// 12's are not compressed): they are installed if missing, not required.
+var tools = []struct {
+	bin, pkg string
+	required bool
+}{
+	{"qemu-system-x86_64", "qemu-system-x86", true},
+	{"ip", "iproute2", true},
+	{"depmod", "kmod", true},
+	{"dpkg-deb", "dpkg", true},
+	{"apt-get", "apt", true},
+	{"xz", "xz-utils", false},
+	{"zstd", "zstd", false},
+}
+
+var aptUpdated bool
+
+// aptInstall installs Debian packages, updating the package lists first.
+func aptInstall(logf func(string, ...any), pkgs ...string) error {
+	logf("installing %s with apt-get", strings.Join(pkgs, " "))
+	if !aptUpdated {
+		if out, err := exec.Command("apt-get", "update", "-qq").CombinedOutput(); err != nil {
+			logf("apt-get update: %v: %s", err, out)
+		}
+		aptUpdated = true
+	}
+	cmd := exec.Command("apt-get", append([]string{"install", "-y", "-qq", "--no-install-recommends"}, pkgs...)...)
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("apt-get install %s: %v: %s", strings.Join(pkgs, " "), err, out)
+	}
+	return nil
+}
+
+// prepare checks and installs the prerequisites and builds everything the
+// guest needs. It returns a reason to skip when qemu cannot run at all
+// here, or an error.
+func prepare(logf func(string, ...any)) (skip string, err error) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		return "needs linux/amd64, this is " + runtime.GOOS + "/" + runtime.GOARCH, nil
+	}
+	if os.Geteuid() != 0 {
+		return "needs root (network namespaces, apt-get)", nil
+	}
+	var missing []string
+	for _, tl := range tools {
+		if _, err := exec.LookPath(tl.bin); err != nil {
+			missing = append(missing, tl.pkg)
+		}
+	}
+	if len(missing) > 0 {
+		if err := aptInstall(logf, missing...); err != nil {
+			logf("%v", err)
+		}
+	}
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		return "no qemu-system-x86_64, even after apt-get install qemu-system-x86", nil
+	}
+	for _, tl := range tools {
+		if _, err := exec.LookPath(tl.bin); err != nil && tl.required {
+			return "", fmt.Errorf("%s not found (Debian package %s) after trying to install it", tl.bin, tl.pkg)
+		}
+	}
+	cleanStaleNetns()
+
+	workDir, err = os.MkdirTemp("", "vnfsd-kernel-")
+	if err != nil {
+		return "", err
+	}
+	shared.kernel, err = fetchKernel(logf)
+	if err != nil {
+		return "", fmt.Errorf("kernel: %w", err)
+	}
+	agent := filepath.Join(workDir, "init")
+	if err := goBuild(agent, "./agent", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64"); err != nil {
+		return "", err
+	}
+	shared.initrd = filepath.Join(workDir, "initrd.gz")
+	if shared.nmod, err = buildInitramfs(shared.initrd, agent, shared.kernel); err != nil {
+		return "", fmt.Errorf("initramfs: %w", err)
+	}
+	if fi, err := os.Stat(shared.initrd); err == nil {
+		shared.initrdLen = fi.Size()
+	}
+	shared.vnfsd = filepath.Join(workDir, "vnfsd")
+	if err := goBuild(shared.vnfsd, "github.com/vnfsd/vnfsd/cmd/vnfsd"); err != nil {
+		return "", err
+	}
+	return "", nil
+}
+
+const netnsPrefix = "vnfsd-kernel-"
+
+// cleanStaleNetns deletes namespaces left by test processes that died
+// without cleaning up (their names carry the pid).
+func cleanStaleNetns() {
+	ents, _ := os.ReadDir("/var/run/netns")
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), netnsPrefix)
+		if !ok {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.SplitN(rest, "-", 2)[0])
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			exec.Command("ip", "netns", "delete", e.Name()).Run()
+		}
+	}
+}
+
+var netnsSeq int
+
+// newNetns creates a network namespace with lo up and deletes it when the
+// test ends.
+func newNetns(t *testing.T) string {
+	t.Helper()
+	netnsSeq++
+	name := fmt.Sprintf("%s%d-%d", netnsPrefix, os.Getpid(), netnsSeq)
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "delete", name).CombinedOutput(); err != nil {
+			t.Errorf("ip netns delete %s: %v: %s", name, err, out)
+		}
+	})
+	if out, err := exec.Command("ip", "-n", name, "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		t.Fatalf("ip -n %s link set lo up: %v: %s", name, err, out)
+	}
+	return name
+}
+
+// dialInNetns connects to addr from inside the namespace ns: the
+// goroutine's thread enters the namespace and goes back to the original
+// one. If it cannot go back, the thread stays locked and ends with the
+// goroutine.
+func dialInNetns(ns, addr string) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		f, err := os.Open("/var/run/netns/" + ns)
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("setns: %w", err)
+			return
+		}
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
+	}()
+	return <-errc
+}
+
+// lockedBuffer collects a process's output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// tail returns the last n non-empty lines of s.
+func tail(s string, n int) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimRight(l, "\r"); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("[... %d lines before]", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// dieWithUs makes a child get SIGKILL when the test process dies without
+// its cleanups (go test -timeout, a kill): no qemu or vnfsd is left
+// behind. `ip netns exec` execs the program, which keeps the setting.
+// (The signal comes when the thread that started the child ends; Go ends
+// threads only when a goroutine exits locked to one, which dialInNetns
+// avoids.)
+func dieWithUs() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
+// server is vnfsd running in a network namespace.
+type server struct {
+	data   string
+	export string
+	cmd    *exec.Cmd
+	log    *lockedBuffer
+	done   chan struct{}
+}
+
+// startServer runs `vnfsd serve` in namespace ns and waits until its
+// three ports accept connections. It stops vnfsd when the test ends.
+func startServer(t *testing.T, h *harnessEnv, ns string, extra ...string) *server {
+	t.Helper()
+	s := &server{data: t.TempDir(), log: &lockedBuffer{}, done: make(chan struct{})}
+	s.export = filepath.Join(s.data, "export")
+	args := append([]string{"netns", "exec", ns, h.vnfsd, "serve", "--data", s.data, "--listen", "127.0.0.1", "--no-root-squash"}, extra...)
+	s.cmd = exec.Command("ip", args...)
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.SysProcAttr = dieWithUs()
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() { s.stop(t) })
+	deadline := time.Now().Add(20 * time.Second)
+	for _, port := range []string{"111", "20048", "2049"} {
+		for {
+			err := dialInNetns(ns, "127.0.0.1:"+port)
+			if err == nil {
+				break
+			}
+			select {
+			case <-s.done:
+				t.Fatalf("vnfsd exited (%v):\n%s", s.cmd.ProcessState, s.log)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("vnfsd did not listen on 127.0.0.1:%s in %s: %v\n%s", port, ns, err, s.log)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return s
+}
+
+func (s *server) stop(t *testing.T) {
+	select {
+	case <-s.done:
+		if !s.cmd.ProcessState.Success() {
+			t.Errorf("vnfsd exited with %v:\n%s", s.cmd.ProcessState, tail(s.log.String(), 40))
+		}
+		return
+	default:
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+		if !s.cmd.ProcessState.Success() {
+			t.Errorf("vnfsd exited with %v after SIGTERM:\n%s", s.cmd.ProcessState, tail(s.log.String(), 40))
+		}
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+		t.Errorf("vnfsd did not stop within 20 s of SIGTERM:\n%s", tail(s.log.String(), 40))
+	}
+}
+
+// guest is one qemu run.
+type guest struct {
+	accel   string
+	cmd     *exec.Cmd
+	console *lockedBuffer
+	msgs    chan message // closed when the console ends
+	done    chan struct{}
+	started time.Time
+	hello   time.Duration // qemu start to the agent's first line
+
+	lastLen  int // console length when last looked at
+	lastGrow time.Time
+}
+
+// guestSpec is what the guest runs.
+type guestSpec struct {
+	versions []string
+	cases    []string
+}
+
+// Time limits. Under TCG the stock kernel reaches /init in a few seconds;
+// under the nested paravirtual KVM of some build machines it never does.
+const (
+	kvmHelloTimeout = 25 * time.Second
+	tcgHelloTimeout = 120 * time.Second
+	idleTimeout     = 4 * time.Minute // no console output at all
+)
+
+// bootGuest starts qemu in ns and waits for the agent's hello: KVM first
+// (if /dev/kvm exists), TCG when the KVM guest does not come up in time.
+// The choice holds for the rest of the test process.
+func bootGuest(t *testing.T, h *harnessEnv, ns string, spec guestSpec) *guest {
+	t.Helper()
+	h.accelMu.Lock()
+	accels := []string{h.accel}
+	if h.accel == "" {
+		accels = []string{"kvm", "tcg"}
+		switch os.Getenv("VNFSD_KERNEL_ACCEL") {
+		case "kvm":
+			accels = []string{"kvm"}
+		case "tcg":
+			accels = []string{"tcg"}
+		}
+		if _, err := os.Stat("/dev/kvm"); err != nil && len(accels) > 1 {
+			t.Logf("no /dev/kvm (%v): using TCG", err)
+			accels = []string{"tcg"}
+		}
+	}
+	h.accelMu.Unlock()
+	for i, accel := range accels {
+		timeout := tcgHelloTimeout
+		if accel == "kvm" && i < len(accels)-1 {
+			timeout = kvmHelloTimeout
+		}
+		g, err := startQemu(t, h, ns, spec, accel, timeout)
+		if err == nil {
+			h.accelMu.Lock()
+			h.accel = accel
+			h.accelMu.Unlock()
+			t.Logf("guest up with %s: agent started %v after qemu", accel, g.hello.Round(time.Millisecond))
+			return g
+		}
+		if i < len(accels)-1 {
+			t.Logf("%s guest did not come up (%v); falling back to %s. Console:\n%s", accel, err, accels[i+1], tail(g.console.String(), 15))
+			continue
+		}
+		t.Fatalf("%s guest did not come up: %v\nconsole:\n%s", accel, err, tail(g.console.String(), 60))
+	}
+	panic("unreachable")
+}
+
+// startQemu starts one qemu and waits for the hello event. On failure qemu
+// is killed and the guest (for its console) returned with the error.
+func startQemu(t *testing.T, h *harnessEnv, ns string, spec guestSpec, accel string, helloTimeout time.Duration) (*guest, error) {
+	g := &guest{accel: accel, console: &lockedBuffer{}, msgs: make(chan message, 1000), done: make(chan struct{})}
+	cpu := "max"
+	if accel == "kvm" {
+		cpu = "host"
+	}
+	cmdline := strings.Join([]string{
+		"console=ttyS0", "quiet", "panic=-1", "oops=panic",
+		"vnfsd.versions=" + strings.Join(spec.versions, ","),
+		"vnfsd.cases=" + strings.Join(spec.cases, ","),
+	}, " ")
+	args := []string{"netns", "exec", ns, "qemu-system-x86_64",
+		"-accel", accel, "-cpu", cpu, "-m", "1024", "-smp", "2", "-M", "q35",
+		"-nodefaults", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+		"-kernel", h.kernel.vmlinuz(), "-initrd", h.initrd, "-append", cmdline,
+		// User networking: the guest's 10.0.2.2 is 127.0.0.1 of the
+		// namespace, where vnfsd listens; nothing else exists there.
+		"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
+	}
+	g.cmd = exec.Command("ip", args...)
+	g.cmd.SysProcAttr = dieWithUs()
+	stdout, err := g.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.cmd.Stderr = g.console
+	g.started = time.Now()
+	g.lastGrow = g.started
+	if err := g.cmd.Start(); err != nil {
+		t.Fatalf("starting qemu: %v", err)
+	}
+	t.Cleanup(g.kill)
+	go g.read(stdout)
+
+	select {
+	case m, ok := <-g.msgs:
+		if !ok {
+			g.kill()
+			return g, fmt.Errorf("qemu exited (%v) before the agent started", g.cmd.ProcessState)
+		}
+		if m.event == nil || m.event.Event != "hello" {
+			g.kill()
+			return g, fmt.Errorf("first message from the agent is not hello: %+v", m)
+		}
+		g.hello = time.Since(g.started)
+		return g, nil
+	case <-time.After(helloTimeout):
+		g.kill()
+		return g, fmt.Errorf("no agent within %v", helloTimeout)
+	}
+}
+
+// read copies the console into g.console and sends the protocol lines to
+// g.msgs, which it closes when qemu has exited.
+func (g *guest) read(r io.Reader) {
+	defer func() {
+		g.cmd.Wait()
+		close(g.done)
+		close(g.msgs)
+	}()
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadString('\n')
+		if line != "" {
+			g.console.Write([]byte(line))
+			if m, ok := parseLine(line); ok {
+				g.msgs <- m
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// kill stops qemu if it still runs and waits for it.
+func (g *guest) kill() {
+	select {
+	case <-g.done:
+		return
+	default:
+	}
+	if g.cmd.Process != nil {
+		g.cmd.Process.Kill()
+	}
+	// Nobody reads the messages any more: keep the reader from blocking.
+	go func() {
+		for range g.msgs {
+		}
+	}()
+	select {
+	case <-g.done:
+	case <-time.After(30 * time.Second):
+	}
+}
+
+// next returns the next protocol message, or ok=false when qemu has
+// exited, or an error after the deadline, after idleTimeout without any
+// console output or when abort is closed.
+func (g *guest) next(deadline time.Time, abort <-chan struct{}) (message, bool, error) {
+	for {
+		wait := min(time.Until(deadline), 5*time.Second)
+		if wait <= 0 {
+			return message{}, false, errors.New("deadline passed")
+		}
+		select {
+		case m, ok := <-g.msgs:
+			return m, ok, nil
+		case <-abort:
+			return message{}, false, errors.New("vnfsd exited")
+		case <-time.After(wait):
+			if idle := g.idle(); idle > idleTimeout {
+				return message{}, false, fmt.Errorf("no console output for %v", idle.Round(time.Second))
+			}
+		}
+	}
+}
+
+// idle is the time since the console last grew.
+func (g *guest) idle() time.Duration {
+	g.console.mu.Lock()
+	n := g.console.b.Len()
+	g.console.mu.Unlock()
+	if g.lastLen != n {
+		g.lastLen, g.lastGrow = n, time.Now()
+	}
+	return time.Since(g.lastGrow)
+}
