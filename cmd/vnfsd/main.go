@@ -3,11 +3,16 @@
 //	vnfsd serve [flags]   serve NFSv3 from a data directory
 //	vnfsd version         print the version
 //
-// `vnfsd serve` runs one virtual server with an embedded default
-// configuration: all state under --data DIR (DIR/state), the directory
-// DIR/export (created if missing) exported as /export, NFS on port 2049,
-// MOUNT on 20048 and a built-in portmapper on 111 of --listen. SIGINT or
-// SIGTERM shut it down gracefully.
+// `vnfsd serve` runs the control plane (internal/control) on the data
+// directory --data DIR: the namespace tree, the virtual servers of every
+// namespace (all on one shared worker pool) and the REST API on --api
+// (docs/api.md; the root token is DIR/state/root.token). Its embedded
+// default is the namespace /default, whose server listens on --listen
+// with the NFS port 2049, MOUNT on 20048 and a built-in portmapper on 111,
+// and exports the directory DIR/export (created if missing) as /export.
+// The flags are applied to /default at every start; every other
+// namespace comes from the store (DIR/state/vnfsd.db). SIGINT or SIGTERM
+// shut everything down gracefully.
 //
 // Exit status: 0 after a clean shutdown, 1 on a runtime error, 2 on a
 // usage error.
@@ -20,6 +25,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -29,7 +36,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/vnfsd/vnfsd/internal/export"
+	"github.com/vnfsd/vnfsd/internal/api"
+	"github.com/vnfsd/vnfsd/internal/control"
+	"github.com/vnfsd/vnfsd/internal/ns"
 	"github.com/vnfsd/vnfsd/internal/vserver"
 )
 
@@ -119,7 +128,17 @@ type serveFlags struct {
 	fault        string
 	exportRO     bool
 	noRootSquash bool
+	threads      int
+	// api is the REST API's address; invalid (zero) when "off".
+	api         netip.AddrPort
+	apiExplicit bool
 }
+
+// Defaults of flags.
+const (
+	defaultAPI     = "127.0.0.1:8786"
+	defaultThreads = 64
+)
 
 // parseServe parses the flags of `vnfsd serve`. It returns flag.ErrHelp
 // for -h.
@@ -140,8 +159,21 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.StringVar(&f.fault, "fault", "", "fault injection `spec` for the export (testing only)")
 	fs.BoolVar(&f.exportRO, "export-ro", false, "export read-only")
 	fs.BoolVar(&f.noRootSquash, "no-root-squash", false, "do not map root to nobody (root_squash is the default)")
+	fs.IntVar(&f.threads, "threads", defaultThreads, "`n` requests of /default served at once on the shared pool (0: /default stopped)")
+	api := fs.String("api", defaultAPI, "`addr`ess (IP:port) of the REST API, or \"off\"")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	fs.Visit(func(fl *flag.Flag) { f.apiExplicit = f.apiExplicit || fl.Name == "api" })
+	if *api != "off" {
+		ap, err := netip.ParseAddrPort(*api)
+		if err != nil {
+			return nil, usageErr(fs, "--api: %q is not IP:port or \"off\"", *api)
+		}
+		f.api = ap
+	}
+	if f.threads < 0 || f.threads > control.MaxThreads {
+		return nil, usageErr(fs, "--threads: %d is not within 0..%d", f.threads, control.MaxThreads)
 	}
 	if fs.NArg() > 0 {
 		return nil, usageErr(fs, "unexpected argument %q", fs.Arg(0))
@@ -215,44 +247,61 @@ func serveUntilSignal(f *serveFlags, log *slog.Logger) error {
 		return fmt.Errorf("export directory: %w", err)
 	}
 
-	squash := export.RootSquash
-	if f.noRootSquash {
-		squash = export.NoRootSquash
-	}
-	portmapPort := f.portmapPort
-	if portmapPort == 0 {
-		portmapPort = vserver.Disabled
-	}
-	srv, err := vserver.New(vserver.Config{
-		Name:        "default",
-		Addrs:       f.listen,
-		NFSPort:     f.nfsPort,
-		MountPort:   f.mountPort,
-		PortmapPort: portmapPort,
-		StateDir:    filepath.Join(data, "state"),
-		Exports: []vserver.ExportConfig{{
-			ID:       1,
-			Path:     "/export",
-			Dir:      exportDir,
-			ReadOnly: f.exportRO,
-			Squash:   squash,
-			Fault:    f.fault,
-		}},
-		Logger: log,
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ctl, err := control.Open(ctx, control.Options{
+		DataDir:         data,
+		Logger:          log,
+		Seeds:           []control.Seed{defaultSeed(f, data, exportDir)},
+		ShutdownTimeout: shutdownTimeout,
 	})
 	if err != nil {
 		return err
 	}
+	defer ctl.Close()
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := srv.Start(ctx); err != nil {
+	def, err := ctl.GetServer(ctx, ns.Scope{}, defaultNamespace)
+	if err != nil {
 		return err
 	}
-	addrs := srv.Addrs()
-	attrs := []any{"version", version, "export", "/export", "dir", exportDir, "read_only", f.exportRO, "root_squash", !f.noRootSquash}
+	if f.threads > 0 && !def.Status.Running {
+		return fmt.Errorf("%s: %s", defaultNamespace, def.Status.Error)
+	}
+
+	var apiSrv *http.Server
+	apiAddr := "off"
+	if f.api.IsValid() {
+		ln, err := net.Listen("tcp", f.api.String())
+		switch {
+		case err == nil:
+			apiAddr = ln.Addr().String()
+			apiSrv = &http.Server{
+				Handler:           api.New(ctl, log),
+				ReadHeaderTimeout: 10 * time.Second,
+				ReadTimeout:       30 * time.Second,
+				WriteTimeout:      60 * time.Second,
+				IdleTimeout:       2 * time.Minute,
+				MaxHeaderBytes:    64 << 10,
+				ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			}
+			go func() {
+				if err := apiSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					log.Error("API server stopped", "err", err)
+				}
+			}()
+		case f.apiExplicit:
+			return fmt.Errorf("--api: %w", err)
+		default:
+			// Another vnfsd (with another data directory) may hold the
+			// default address: serve NFS anyway, and say so.
+			log.Warn("REST API not served: its default address is taken (give --api ADDR or --api off)", "addr", f.api.String(), "err", err)
+		}
+	}
+
+	attrs := []any{"version", version, "ns", defaultNamespace, "export", "/export", "dir", exportDir, "read_only", f.exportRO,
+		"root_squash", !f.noRootSquash, "threads", f.threads, "api", apiAddr}
 	for _, k := range []string{vserver.ServiceNFS, vserver.ServiceMount, vserver.ServiceMountUDP, vserver.ServicePortmap, vserver.ServicePortmapUDP} {
-		if a, ok := addrs[k]; ok {
+		if a, ok := def.Status.Listening[k]; ok {
 			attrs = append(attrs, k, a)
 		}
 	}
@@ -263,9 +312,55 @@ func serveUntilSignal(f *serveFlags, log *slog.Logger) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	var errs []error
+	if apiSrv != nil {
+		if err := apiSrv.Shutdown(sctx); err != nil {
+			errs = append(errs, fmt.Errorf("API shutdown: %w", err))
+		}
+	}
+	if err := ctl.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("shutdown: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// defaultNamespace is the namespace of the embedded default.
+const defaultNamespace = "/default"
+
+// defaultSeed is the embedded default as the flags configure it.
+func defaultSeed(f *serveFlags, data, exportDir string) control.Seed {
+	listeners := make([]control.Listener, 0, len(f.listen))
+	for _, a := range f.listen {
+		listeners = append(listeners, control.Listener{Addr: a.String()})
+	}
+	portmapPort := f.portmapPort
+	if portmapPort == 0 {
+		// --portmap-port 0 has always meant no portmapper.
+		portmapPort = control.PortOff
+	}
+	squash := control.SquashRoot
+	if f.noRootSquash {
+		squash = control.SquashNone
+	}
+	s := control.Seed{
+		Namespace: defaultNamespace,
+		Patch: control.ServerPatch{
+			Threads:     &f.threads,
+			Listeners:   &listeners,
+			NFSPort:     &f.nfsPort,
+			MountPort:   &f.mountPort,
+			PortmapPort: &portmapPort,
+		},
+		Exports: []control.ExportSpec{{Path: "/export", Dir: exportDir, ReadOnly: f.exportRO, Squash: squash}},
+		// Before namespaces, the key of the single server was here.
+		LegacyKeyFile: filepath.Join(data, control.StateDirName, vserver.KeyFile),
+	}
+	if f.fault != "" {
+		s.Faults = map[string]string{"/export": f.fault}
+	}
+	return s
 }

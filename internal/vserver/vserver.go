@@ -9,6 +9,11 @@
 // does not answer MOUNT. Every service listens on every address of the
 // vserver on the same port.
 //
+// A listener may live in a Linux network namespace (Listener.Netns): its
+// sockets are created from an OS thread that has entered the namespace
+// with setns(2), and are then served like any other, by the same process
+// and the same scheduler as the vservers of the host namespace.
+//
 // Nothing is global: two Servers in one process share nothing but the
 // process.
 package vserver
@@ -18,15 +23,16 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/vnfsd/vnfsd/internal/export"
 	"github.com/vnfsd/vnfsd/internal/fh"
@@ -37,6 +43,7 @@ import (
 	"github.com/vnfsd/vnfsd/internal/vfs"
 	"github.com/vnfsd/vnfsd/internal/vfs/faultfs"
 	"github.com/vnfsd/vnfsd/internal/vfs/local"
+	"golang.org/x/sys/unix"
 )
 
 // Disabled as MountPort or PortmapPort means that service is not started
@@ -95,12 +102,46 @@ type ExportConfig struct {
 	Fault string
 }
 
+// Listener is one address a vserver listens on, with every service.
+type Listener struct {
+	Addr netip.Addr
+	// Netns, if not empty, is the absolute path of the Linux network
+	// namespace the sockets are created in, such as /run/netns/NAME (made
+	// by `ip netns add NAME`) or /proc/PID/ns/net. Empty means the
+	// namespace of the process.
+	Netns string
+}
+
+func (l Listener) String() string {
+	if l.Netns == "" {
+		return l.Addr.String()
+	}
+	return l.Addr.String() + " in " + l.Netns
+}
+
+// NFS versions a vserver can serve (Config.Versions).
+var supportedVersions = []uint32{nfs3.Vers}
+
+// Limits of Config.Lease and Config.Grace when they are set.
+const (
+	MinLease = 10 * time.Second
+	MaxLease = time.Hour
+)
+
+// DefaultLease is the NFSv4 lease time and grace period when Config.Lease
+// and Config.Grace are 0 (90 s, as Linux nfsd).
+const DefaultLease = 90 * time.Second
+
 // Config configures a vserver.
 type Config struct {
 	// Name identifies the vserver in logs.
 	Name string
-	// Addrs are the addresses every service listens on (at least one).
-	Addrs []netip.Addr
+	// Addrs are addresses every service listens on in the namespace of
+	// the process: a shorthand for Listeners without Netns. Addrs and
+	// Listeners may both be given; together they hold at least one
+	// listener, and no address twice in one network namespace.
+	Addrs     []netip.Addr
+	Listeners []Listener
 	// Ports of the services: 0 lets the operating system choose,
 	// Disabled (MountPort, PortmapPort only) does not start the service.
 	NFSPort, MountPort, PortmapPort int
@@ -110,6 +151,17 @@ type Config struct {
 	Exports  []ExportConfig
 	// MaxIO is the largest READ/WRITE transfer; 0 means DefaultMaxIO.
 	MaxIO uint32
+	// Versions are the NFS versions served; empty means {3}, the only
+	// one implemented so far.
+	Versions []uint32
+	// Lease and Grace are the NFSv4 lease time and grace period; 0 means
+	// DefaultLease. When set they lie within [MinLease, MaxLease]. They
+	// are kept for NFSv4 and reported; NFSv3 does not use them.
+	Lease, Grace time.Duration
+	// Sched runs the requests of every service of the vserver (the
+	// vserver's queue on the shared worker pool); nil runs each request
+	// on its own goroutine.
+	Sched oncrpc.Scheduler
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -126,12 +178,17 @@ type Server struct {
 	mu       sync.Mutex
 	started  bool
 	stopped  bool
+	done     chan struct{} // closed when Shutdown has finished
 	backends []*local.FS
 	rpcs     []*oncrpc.Server
-	sockets  []io.Closer // listeners and UDP sockets, closed after the servers shut down
+	tcp      []net.Listener   // closed first by Shutdown
+	udp      []net.PacketConn // closed after the servers shut down
 	addrs    map[string]string
 	serving  sync.WaitGroup
 	shutdown atomic.Bool
+
+	udpIdle         time.Duration // see serveUDP
+	testHookUDPIdle func()        // called when a UDP socket has gone idle
 }
 
 // New checks cfg, loads (or creates) the file-handle key in
@@ -148,7 +205,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vserver %s: %w", cfg.Name, err)
 	}
-	s := &Server{cfg: cfg, handles: fh.NewCodec(key), drc: oncrpc.NewDRC(drcEntries)}
+	s := &Server{cfg: cfg, handles: fh.NewCodec(key), drc: oncrpc.NewDRC(drcEntries), done: make(chan struct{}), udpIdle: udpIdle}
 	// A new verifier at every start tells clients that unstable writes
 	// they have not committed may be lost and must be sent again.
 	if _, err := rand.Read(s.writeVerf[:]); err != nil {
@@ -166,20 +223,67 @@ func checkConfig(cfg *Config) error {
 	if cfg.Name == "" {
 		return errors.New("vserver: no name")
 	}
-	if len(cfg.Addrs) == 0 {
+	if len(cfg.Addrs)+len(cfg.Listeners) == 0 {
 		return fmt.Errorf("vserver %s: no listen address", cfg.Name)
 	}
-	seen := map[netip.Addr]bool{}
-	for i, a := range cfg.Addrs {
-		if !a.IsValid() {
+	ls := make([]Listener, 0, len(cfg.Addrs)+len(cfg.Listeners))
+	for _, a := range cfg.Addrs {
+		ls = append(ls, Listener{Addr: a})
+	}
+	ls = append(ls, cfg.Listeners...)
+	seen := map[Listener]bool{}
+	for i, l := range ls {
+		if !l.Addr.IsValid() {
 			return fmt.Errorf("vserver %s: invalid listen address", cfg.Name)
 		}
-		a = a.Unmap()
-		if seen[a] {
-			return fmt.Errorf("vserver %s: listen address %v given twice", cfg.Name, a)
+		l.Addr = l.Addr.Unmap()
+		if l.Addr.Zone() != "" {
+			return fmt.Errorf("vserver %s: listen address %v: zones are not supported", cfg.Name, l.Addr)
 		}
-		seen[a] = true
-		cfg.Addrs[i] = a
+		if l.Netns != "" {
+			if err := checkNetnsPath(l.Netns); err != nil {
+				return fmt.Errorf("vserver %s: listener %v: %w", cfg.Name, l.Addr, err)
+			}
+		}
+		if seen[l] {
+			return fmt.Errorf("vserver %s: listen address %v given twice", cfg.Name, l)
+		}
+		seen[l] = true
+		ls[i] = l
+	}
+	// From here on, Listeners holds every listener (Addrs first) and
+	// Addrs those in the namespace of the process.
+	cfg.Listeners = ls
+	cfg.Addrs = nil
+	for _, l := range ls {
+		if l.Netns == "" {
+			cfg.Addrs = append(cfg.Addrs, l.Addr)
+		}
+	}
+	if len(cfg.Versions) == 0 {
+		cfg.Versions = []uint32{nfs3.Vers}
+	} else {
+		cfg.Versions = slices.Clone(cfg.Versions)
+		slices.Sort(cfg.Versions)
+		for i, v := range cfg.Versions {
+			if i > 0 && cfg.Versions[i-1] == v {
+				return fmt.Errorf("vserver %s: NFS version %d given twice", cfg.Name, v)
+			}
+			if !slices.Contains(supportedVersions, v) {
+				if v == 4 {
+					return fmt.Errorf("vserver %s: NFS version 4 not supported yet", cfg.Name)
+				}
+				return fmt.Errorf("vserver %s: NFS version %d not supported", cfg.Name, v)
+			}
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"lease", cfg.Lease}, {"grace", cfg.Grace}} {
+		if d.v != 0 && (d.v < MinLease || d.v > MaxLease) {
+			return fmt.Errorf("vserver %s: %s time %v not within [%v, %v]", cfg.Name, d.name, d.v, MinLease, MaxLease)
+		}
 	}
 	ports := []struct {
 		name     string
@@ -234,7 +338,6 @@ func checkConfig(cfg *Config) error {
 		exps[i] = e
 	}
 	cfg.Exports = exps
-	cfg.Addrs = append([]netip.Addr(nil), cfg.Addrs...)
 	return nil
 }
 
@@ -244,12 +347,55 @@ func (s *Server) Exports() *export.Table { return s.table.Load() }
 // Handles returns the vserver's file-handle codec.
 func (s *Server) Handles() *fh.Codec { return s.handles }
 
+// Config returns the vserver's configuration as New normalized it:
+// Listeners holds every listener (those of Addrs first), Addrs those in
+// the namespace of the process, Versions is sorted and never empty.
+func (s *Server) Config() Config {
+	c := s.cfg
+	c.Addrs = slices.Clone(c.Addrs)
+	c.Listeners = slices.Clone(c.Listeners)
+	c.Versions = slices.Clone(c.Versions)
+	c.Exports = slices.Clone(c.Exports)
+	for i := range c.Exports {
+		c.Exports[i].Clients = slices.Clone(c.Exports[i].Clients)
+	}
+	return c
+}
+
+// Lease returns the NFSv4 lease time in effect.
+func (s *Server) Lease() time.Duration { return orDefault(s.cfg.Lease) }
+
+// Grace returns the NFSv4 grace period in effect.
+func (s *Server) Grace() time.Duration { return orDefault(s.cfg.Grace) }
+
+func orDefault(d time.Duration) time.Duration {
+	if d == 0 {
+		return DefaultLease
+	}
+	return d
+}
+
+// Clients lists the open TCP connections of all the vserver's services.
+func (s *Server) Clients() []oncrpc.ConnInfo {
+	s.mu.Lock()
+	rpcs := s.rpcs
+	s.mu.Unlock()
+	var out []oncrpc.ConnInfo
+	for _, r := range rpcs {
+		out = append(out, r.Conns()...)
+	}
+	return out
+}
+
 // Start opens the export backends and the listeners and starts serving.
 // ctx bounds the start only; the Server serves until Shutdown. A Server
-// can be started once.
+// can be started once; Start after Shutdown fails.
 func (s *Server) Start(ctx context.Context) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.stopped {
+		return fmt.Errorf("vserver %s: shut down (a Server starts once; make a new one)", s.cfg.Name)
+	}
 	if s.started {
 		return fmt.Errorf("vserver %s: already started", s.cfg.Name)
 	}
@@ -260,6 +406,25 @@ func (s *Server) Start(ctx context.Context) (err error) {
 			s.closeAll()
 		}
 	}()
+
+	// The network namespaces, opened once for all the services (and
+	// checked before anything else is opened).
+	nsfds := map[string]int{}
+	defer func() {
+		for _, fd := range nsfds {
+			unix.Close(fd)
+		}
+	}()
+	for _, l := range s.cfg.Listeners {
+		if l.Netns == "" || nsfds[l.Netns] != 0 {
+			continue
+		}
+		fd, err := openNetns(l.Netns)
+		if err != nil {
+			return fmt.Errorf("vserver %s: listener %v: %w", s.cfg.Name, l.Addr, err)
+		}
+		nsfds[l.Netns] = fd
+	}
 
 	if err := s.openExports(); err != nil {
 		return err
@@ -280,28 +445,28 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		MaxIO:     s.cfg.MaxIO,
 		Logger:    s.log,
 	})
+	nfsProg := nfs.Program()
+	nfsProg.Low, nfsProg.High = s.cfg.Versions[0], s.cfg.Versions[len(s.cfg.Versions)-1]
 	mnt := mount.New(mount.Config{Exports: exportsFn, Handles: s.handles, Logger: s.log})
 	pmap, err := portmap.New(portmap.Config{Logger: s.log})
 	if err != nil {
 		return err
 	}
 	services := []service{
-		{ServiceNFS, s.cfg.NFSPort, false, func(string) oncrpc.Program { return nfs.Program() }, int(s.cfg.MaxIO) + 64<<10},
+		{ServiceNFS, s.cfg.NFSPort, false, func(string) oncrpc.Program { return nfsProg }, int(s.cfg.MaxIO) + 64<<10},
 		{ServiceMount, s.cfg.MountPort, true, func(string) oncrpc.Program { return mnt.Program() }, smallRecord},
 		{ServicePortmap, s.cfg.PortmapPort, true, pmap.Program, smallRecord},
 	}
 
 	type opened struct {
 		service
-		tcp  []net.Listener
-		pcs  []net.PacketConn // UDP sockets
-		port uint16
+		socks sockets
 	}
 	var open []opened
 	defer func() {
 		if err != nil {
 			for _, o := range open {
-				closeListeners(o.tcp, o.pcs)
+				o.socks.close()
 			}
 		}
 	}()
@@ -310,14 +475,14 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		if svc.port == Disabled {
 			continue
 		}
-		tcp, pcs, port, err := listenService(ctx, s.cfg.Addrs, svc.port, svc.udp)
+		socks, err := listenService(ctx, s.cfg.Listeners, nsfds, svc.port, svc.udp)
 		if err != nil {
 			return fmt.Errorf("vserver %s: %s: %w", s.cfg.Name, svc.name, err)
 		}
-		open = append(open, opened{svc, tcp, pcs, port})
-		s.addrs[svc.name] = tcp[0].Addr().String()
+		open = append(open, opened{svc, socks})
+		s.addrs[svc.name] = socks.tcp[0].Addr().String()
 		if svc.udp {
-			s.addrs[svc.name+"/udp"] = pcs[0].LocalAddr().String()
+			s.addrs[svc.name+"/udp"] = socks.udp[0].LocalAddr().String()
 		}
 	}
 
@@ -326,9 +491,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	for _, o := range open {
 		p := o.prog(portmap.TCP)
 		for v := p.Low; v <= p.High; v++ {
-			maps = append(maps, s.mappings(p.Prog, v, portmap.TCP, o.port)...)
+			maps = append(maps, s.mappings(p.Prog, v, portmap.TCP, o.socks.port)...)
 			if o.udp {
-				maps = append(maps, s.mappings(p.Prog, v, portmap.UDP, o.port)...)
+				maps = append(maps, s.mappings(p.Prog, v, portmap.UDP, o.socks.port)...)
 			}
 		}
 	}
@@ -343,28 +508,25 @@ func (s *Server) Start(ctx context.Context) (err error) {
 			}
 			mux := oncrpc.NewMux()
 			mux.Register(o.prog(transport))
-			srv := &oncrpc.Server{Mux: mux, Logger: s.log, MaxRecordSize: o.max, DRC: s.drc}
+			srv := &oncrpc.Server{Mux: mux, Logger: s.log, MaxRecordSize: o.max, DRC: s.drc, Sched: s.cfg.Sched}
 			s.rpcs = append(s.rpcs, srv)
 			if transport == portmap.TCP {
-				for _, l := range o.tcp {
+				for _, l := range o.socks.tcp {
 					s.serve(o.name, l.Addr().String(), func() error { return srv.Serve(l) })
 				}
 			} else {
-				for _, pc := range o.pcs {
-					s.serve(o.name+"/udp", pc.LocalAddr().String(), func() error { return srv.ServePacket(pc) })
+				for _, pc := range o.socks.udp {
+					s.serve(o.name+"/udp", pc.LocalAddr().String(), func() error { return s.serveUDP(srv, pc) })
 				}
 			}
 		}
 	}
 	for _, o := range open {
-		for _, l := range o.tcp {
-			s.sockets = append(s.sockets, l)
-		}
-		for _, pc := range o.pcs {
-			s.sockets = append(s.sockets, pc)
-		}
+		s.tcp = append(s.tcp, o.socks.tcp...)
+		s.udp = append(s.udp, o.socks.udp...)
 	}
 	open = nil // owned by the oncrpc servers now
+	s.log.Debug("vserver started", "listeners", len(s.cfg.Listeners), "addrs", s.addrs)
 	return nil
 }
 
@@ -373,7 +535,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 func (s *Server) mappings(prog, vers uint32, transport string, port uint16) []portmap.Mapping {
 	var out []portmap.Mapping
 	var have4, have6 bool
-	for _, a := range s.cfg.Addrs {
+	for _, l := range s.cfg.Listeners {
+		a := l.Addr
 		netid := transport
 		if a.Is6() {
 			if have6 {
@@ -451,7 +614,7 @@ func (s *Server) closeAll() error {
 
 // Addrs returns the address each service listens on, by service name
 // (ServiceNFS, ServiceMount, ServiceMountUDP, ServicePortmap,
-// ServicePortmapUDP), for the first of the vserver's addresses (the port
+// ServicePortmapUDP), for the first of the vserver's listeners (the port
 // is the same on all of them). It is empty before Start.
 func (s *Server) Addrs() map[string]string {
 	s.mu.Lock()
@@ -463,19 +626,35 @@ func (s *Server) Addrs() map[string]string {
 	return out
 }
 
-// Shutdown stops accepting calls, waits for the calls in progress (until
-// ctx is done) and closes the listeners and backends.
+// Shutdown stops the vserver: it closes the TCP listeners at once (a
+// client connecting from then on is refused), stops reading calls, waits
+// for the calls in progress (until ctx is done; then the connections are
+// closed under them) and closes the connections, UDP sockets and
+// backends. When it returns nil, no goroutine and no descriptor of the
+// vserver remain. A second call waits for the first to finish.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.started || s.stopped {
-		return nil
+	if s.stopped {
+		s.mu.Unlock()
+		select {
+		case <-s.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	s.stopped = true
 	s.shutdown.Store(true)
-	errs := make([]error, len(s.rpcs))
+	for _, l := range s.tcp {
+		l.Close()
+	}
+	rpcs, udp := s.rpcs, s.udp
+	s.mu.Unlock()
+	defer close(s.done)
+
+	errs := make([]error, len(rpcs))
 	var wg sync.WaitGroup
-	for i, srv := range s.rpcs {
+	for i, srv := range rpcs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -483,10 +662,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	// The servers have closed their listeners; closing them again also
-	// ends a Serve that had not yet begun when Shutdown was called.
-	for _, c := range s.sockets {
-		c.Close()
+	// The servers have closed their sockets; closing them again also
+	// ends a ServePacket that had not yet begun when Shutdown was called.
+	for _, pc := range udp {
+		pc.Close()
 	}
 	done := make(chan struct{})
 	go func() { s.serving.Wait(); close(done) }()
@@ -495,71 +674,93 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, ctx.Err())
 	}
+	s.mu.Lock()
 	errs = append(errs, s.closeAll())
+	s.mu.Unlock()
 	return errors.Join(errs...)
 }
 
+// sockets are the listening sockets of one service on every listener of
+// the vserver, all on one port.
+type sockets struct {
+	tcp  []net.Listener
+	udp  []net.PacketConn
+	port uint16
+}
+
+func (ss *sockets) close() {
+	for _, l := range ss.tcp {
+		l.Close()
+	}
+	for _, pc := range ss.udp {
+		pc.Close()
+	}
+	ss.tcp, ss.udp = nil, nil
+}
+
 // listenService opens a TCP listener (and with udp, a UDP socket) on
-// every address, all on one port. With port 0 the first listener picks
-// it, and the whole set is retried on another port if it is taken on
-// another address or for UDP.
-func listenService(ctx context.Context, addrs []netip.Addr, port int, udp bool) ([]net.Listener, []net.PacketConn, uint16, error) {
+// every listener, all on one port, each in its network namespace (nsfds
+// holds the open namespaces by path). With port 0 the first listener
+// picks it, and the whole set is retried on another port if it is taken
+// on another address or for UDP.
+func listenService(ctx context.Context, ls []Listener, nsfds map[string]int, port int, udp bool) (sockets, error) {
 	attempts := 1
 	if port == 0 {
 		attempts = 16
 	}
 	var err error
 	for i := 0; i < attempts; i++ {
-		var tcp []net.Listener
-		var pcs []net.PacketConn
-		var p uint16
-		tcp, pcs, p, err = tryListen(ctx, addrs, uint16(port), udp)
+		var ss sockets
+		ss, err = tryListen(ctx, ls, nsfds, uint16(port), udp)
 		if err == nil {
-			return tcp, pcs, p, nil
+			return ss, nil
 		}
 		if !errors.Is(err, syscall.EADDRINUSE) {
 			break
 		}
 	}
-	return nil, nil, 0, err
+	return sockets{}, err
 }
 
-func tryListen(ctx context.Context, addrs []netip.Addr, port uint16, udp bool) (tcp []net.Listener, pcs []net.PacketConn, _ uint16, err error) {
+func tryListen(ctx context.Context, ls []Listener, nsfds map[string]int, port uint16, udp bool) (ss sockets, err error) {
 	defer func() {
 		if err != nil {
-			closeListeners(tcp, pcs)
+			ss.close()
 		}
 	}()
 	var lc net.ListenConfig
-	for _, a := range addrs {
+	for _, l := range ls {
 		fam := "4"
-		if a.Is6() {
+		if l.Addr.Is6() {
 			fam = "6"
 		}
-		l, err := lc.Listen(ctx, "tcp"+fam, netip.AddrPortFrom(a, port).String())
-		if err != nil {
-			return tcp, pcs, 0, err
-		}
-		tcp = append(tcp, l)
-		if port == 0 {
-			port = uint16(l.Addr().(*net.TCPAddr).Port)
-		}
-		if udp {
-			pc, err := lc.ListenPacket(ctx, "udp"+fam, netip.AddrPortFrom(a, port).String())
+		open := func() error {
+			tl, err := lc.Listen(ctx, "tcp"+fam, netip.AddrPortFrom(l.Addr, port).String())
 			if err != nil {
-				return tcp, pcs, 0, err
+				return err
 			}
-			pcs = append(pcs, pc)
+			ss.tcp = append(ss.tcp, tl)
+			if port == 0 {
+				port = uint16(tl.Addr().(*net.TCPAddr).Port)
+			}
+			if udp {
+				pc, err := lc.ListenPacket(ctx, "udp"+fam, netip.AddrPortFrom(l.Addr, port).String())
+				if err != nil {
+					return err
+				}
+				ss.udp = append(ss.udp, pc)
+			}
+			return nil
+		}
+		if l.Netns == "" {
+			err = open()
+		} else if err = inNetns(nsfds[l.Netns], open); err != nil {
+			err = fmt.Errorf("in network namespace %s: %w", l.Netns, err)
+		}
+		if err != nil {
+			return ss, err
 		}
 	}
-	return tcp, pcs, port, nil
-}
-
-func closeListeners(tcp []net.Listener, pcs []net.PacketConn) {
-	for _, l := range tcp {
-		l.Close()
-	}
-	for _, pc := range pcs {
-		pc.Close()
-	}
+	ss.port = port
+	return ss, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -394,6 +395,20 @@ func TestConfigErrors(t *testing.T) {
 		{"export id twice", func(c *Config) { c.Exports = append(c.Exports, ExportConfig{ID: 1, Path: "/b", Dir: dir}) }, "id 1 already used"},
 		{"export path twice", func(c *Config) { c.Exports = append(c.Exports, ExportConfig{ID: 2, Path: "/a/", Dir: dir}) }, "given twice"},
 		{"bad squash", func(c *Config) { c.Exports[0].Squash = 7 }, "unknown squash"},
+		{"listener twice", func(c *Config) { c.Listeners = []Listener{{Addr: loopback[0]}} }, "given twice"},
+		{"netns listener twice", func(c *Config) {
+			c.Listeners = []Listener{{Addr: loopback[0], Netns: "/run/netns/x"}, {Addr: netip.MustParseAddr("::ffff:127.0.0.1"), Netns: "/run/netns/x"}}
+		}, "127.0.0.1 in /run/netns/x given twice"},
+		{"invalid listener", func(c *Config) { c.Listeners = []Listener{{Netns: "/run/netns/x"}} }, "invalid listen address"},
+		{"relative netns", func(c *Config) { c.Listeners = []Listener{{Addr: loopback[0], Netns: "netns/x"}} }, "must be absolute"},
+		{"no listener", func(c *Config) { c.Addrs, c.Listeners = nil, []Listener{} }, "no listen address"},
+		{"NFSv4", func(c *Config) { c.Versions = []uint32{3, 4} }, "NFS version 4 not supported yet"},
+		{"NFSv2", func(c *Config) { c.Versions = []uint32{2} }, "NFS version 2 not supported"},
+		{"version twice", func(c *Config) { c.Versions = []uint32{3, 3} }, "NFS version 3 given twice"},
+		{"lease short", func(c *Config) { c.Lease = 9 * time.Second }, "lease time 9s"},
+		{"lease long", func(c *Config) { c.Lease = time.Hour + 1 }, "lease time"},
+		{"grace negative", func(c *Config) { c.Grace = -time.Second }, "grace time -1s"},
+		{"grace long", func(c *Config) { c.Grace = 2 * time.Hour }, "grace time 2h0m0s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -407,6 +422,22 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if _, err := New(ok()); err != nil {
 		t.Fatalf("valid config refused: %v", err)
+	}
+	// The same address in another namespace, limits of lease and grace.
+	c := ok()
+	c.Listeners = []Listener{{Addr: loopback[0], Netns: "/run/netns/x"}, {Addr: netip.MustParseAddr("::1")}}
+	c.Lease, c.Grace, c.Versions = MinLease, MaxLease, []uint32{3}
+	s, err := New(c)
+	if err != nil {
+		t.Fatalf("valid config refused: %v", err)
+	}
+	got := s.Config()
+	wantLs := []Listener{{Addr: loopback[0]}, {Addr: loopback[0], Netns: "/run/netns/x"}, {Addr: netip.MustParseAddr("::1")}}
+	if !slices.Equal(got.Listeners, wantLs) || !slices.Equal(got.Addrs, []netip.Addr{loopback[0], netip.MustParseAddr("::1")}) {
+		t.Errorf("normalized listeners %v, addrs %v; want listeners %v", got.Listeners, got.Addrs, wantLs)
+	}
+	if s.Lease() != MinLease || s.Grace() != MaxLease {
+		t.Errorf("lease %v, grace %v", s.Lease(), s.Grace())
 	}
 }
 
