@@ -48,7 +48,7 @@ commands:
   token list
   token delete ID
 
-server flags: --threads N --versions 3[,4.0,...] --lease SECONDS --grace SECONDS
+server flags: --threads N --versions 3 (the only version today) --lease SECONDS --grace SECONDS
               --max-io BYTES --nfs-port P --mount-port P --portmap-port P
               --listen ADDR[,ADDR...] (create only) --netns PATH (for --listen)
 `
