@@ -27,6 +27,9 @@ func (sh *shard) get(id FileID) *file {
 	f := sh.files[id]
 	if f == nil {
 		f = &file{id: id}
+		if sh.files == nil {
+			sh.files = map[FileID]*file{}
+		}
 		sh.files[id] = f
 	}
 	return f

@@ -362,7 +362,8 @@ func (n *NSM) Unmonitor(addr netip.Addr) {
 }
 
 // Restarted starts a new incarnation: it raises the state to the next odd
-// number and persists it (an error leaves the state unchanged), then
+// number and, if any host is monitored, persists it (an error leaves the
+// state unchanged), then
 // sends SM_NOTIFY to every host on the list in the background. The
 // returned channel is closed when every notification has been delivered
 // or given up (or Close was called).
@@ -385,7 +386,13 @@ func (n *NSM) Restarted(ctx context.Context) (<-chan struct{}, error) {
 	}
 	state, hosts := n.state, n.snapshotLocked()
 	n.mu.Unlock()
-	err := n.cfg.State.Save(state, hosts)
+	// With nobody to notify, the new state need not be written now (no
+	// one has seen it; the next Monitor saves it): this keeps the start
+	// of many idle vservers free of synchronous disk writes.
+	var err error
+	if len(hosts) > 0 {
+		err = n.cfg.State.Save(state, hosts)
+	}
 	if err != nil {
 		n.mu.Lock()
 		n.state = old

@@ -127,8 +127,10 @@ func (*errStore) Save(int32, []Host) error { return errors.New("disk full") }
 
 func TestStateNumbers(t *testing.T) {
 	for _, c := range []struct{ from, want int32 }{{0, 1}, {1, 3}, {4, 5}, {7, 9}, {1<<31 - 1, 1}} {
-		st := &MemStore{state: c.from}
-		n := newNSM(t, Config{State: st})
+		// A monitored host: the new state must be stored before anyone
+		// is told of it.
+		st := &MemStore{state: c.from, hosts: []Host{{Name: "h", Addr: ip1}}}
+		n := newNSM(t, Config{State: st, NotifyAttempts: 1, NotifyTimeout: 50 * time.Millisecond})
 		done, err := n.Restarted(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -138,7 +140,13 @@ func TestStateNumbers(t *testing.T) {
 			t.Errorf("from %d: state %d, stored %d, want %d", c.from, n.State(), st.state, c.want)
 		}
 	}
-	n := newNSM(t, Config{State: &errStore{MemStore{state: 3}}})
+	// Nobody monitored: the state is raised but not written.
+	quiet := &MemStore{state: 5}
+	n := newNSM(t, Config{State: quiet})
+	if _, err := n.Restarted(context.Background()); err != nil || n.State() != 7 || quiet.Saves() != 0 {
+		t.Fatalf("restart with no host: %v, state %d, %d saves", err, n.State(), quiet.Saves())
+	}
+	n = newNSM(t, Config{State: &errStore{MemStore{state: 3, hosts: []Host{{Name: "h", Addr: ip1}}}}})
 	if _, err := n.Restarted(context.Background()); err == nil || n.State() != 3 {
 		t.Fatalf("failed save: %v, state %d", err, n.State())
 	}

@@ -36,8 +36,11 @@ import (
 
 	"github.com/vnfsd/vnfsd/internal/export"
 	"github.com/vnfsd/vnfsd/internal/fh"
+	"github.com/vnfsd/vnfsd/internal/lock"
 	"github.com/vnfsd/vnfsd/internal/mount"
 	"github.com/vnfsd/vnfsd/internal/nfs3"
+	"github.com/vnfsd/vnfsd/internal/nlm"
+	"github.com/vnfsd/vnfsd/internal/nsm"
 	"github.com/vnfsd/vnfsd/internal/oncrpc"
 	"github.com/vnfsd/vnfsd/internal/portmap"
 	"github.com/vnfsd/vnfsd/internal/vfs"
@@ -75,6 +78,7 @@ const smallRecord = 16 << 10
 // Service names, the keys of Addrs.
 const (
 	ServiceNFS        = "nfs"
+	ServiceNLM        = "nlm" // NLM and NSM
 	ServiceMount      = "mount"
 	ServiceMountUDP   = "mount/udp"
 	ServicePortmap    = "portmap"
@@ -158,6 +162,15 @@ type Config struct {
 	// DefaultLease. When set they lie within [MinLease, MaxLease]. They
 	// are kept for NFSv4 and reported; NFSv3 does not use them.
 	Lease, Grace time.Duration
+	// NLMPort is the port of the NFSv3 lock manager (NLM v4) and, on the
+	// same port, the status monitor (NSM), over TCP and UDP, both
+	// registered with the vserver's portmapper: 0 lets the operating
+	// system choose (as Linux lockd and statd do), Disabled turns NFSv3
+	// locking off. (One port for both saves a listener per vserver.)
+	NLMPort int
+	// NSMState persists the NSM state number and monitor list; nil keeps
+	// them in the file NSMStateFile of StateDir.
+	NSMState nsm.StateStore
 	// Sched runs the requests of every service of the vserver (the
 	// vserver's queue on the shared worker pool); nil runs each request
 	// on its own goroutine.
@@ -186,6 +199,12 @@ type Server struct {
 	addrs    map[string]string
 	serving  sync.WaitGroup
 	shutdown atomic.Bool
+
+	locks  *lock.Manager // byte-range locks (NLM now, NFSv4 later)
+	nlm    *nlm.Server
+	nsm    *nsm.NSM
+	ctx    context.Context // lives until Shutdown (SM_NOTIFY delivery)
+	cancel context.CancelFunc
 
 	udpIdle         time.Duration // see serveUDP
 	testHookUDPIdle func()        // called when a UDP socket has gone idle
@@ -289,7 +308,8 @@ func checkConfig(cfg *Config) error {
 		name     string
 		port     int
 		optional bool
-	}{{"nfs", cfg.NFSPort, false}, {"mount", cfg.MountPort, true}, {"portmap", cfg.PortmapPort, true}}
+	}{{"nfs", cfg.NFSPort, false}, {"mount", cfg.MountPort, true}, {"portmap", cfg.PortmapPort, true},
+		{"nlm", cfg.NLMPort, true}}
 	for _, p := range ports {
 		if p.port > 65535 || p.port < 0 && !(p.optional && p.port == Disabled) {
 			return fmt.Errorf("vserver %s: %s port %d out of range", cfg.Name, p.name, p.port)
@@ -437,6 +457,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		udp  bool
 		prog func(transport string) oncrpc.Program
 		max  int
+		more []oncrpc.Program // served on the same port
 	}
 	nfs := nfs3.New(nfs3.Config{
 		Exports:   exportsFn,
@@ -452,10 +473,28 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.locks = lock.New(lock.Config{})
+	if s.cfg.NLMPort != Disabled {
+		state := s.cfg.NSMState
+		if state == nil {
+			state = nsm.FileStore{Path: filepath.Join(s.cfg.StateDir, NSMStateFile)}
+		}
+		if s.nsm, err = nsm.New(nsm.Config{State: state, Logger: s.log, Dial: s.dialCallback, Name: s.callbackName()}); err != nil {
+			return fmt.Errorf("vserver %s: %w", s.cfg.Name, err)
+		}
+		s.nlm = nlm.New(nlm.Config{Locks: s.locks, Exports: exportsFn, Handles: s.handles, NSM: s.nsm,
+			Logger: s.log, Dial: s.dialCallback, Name: s.callbackName()})
+	}
 	services := []service{
-		{ServiceNFS, s.cfg.NFSPort, false, func(string) oncrpc.Program { return nfsProg }, int(s.cfg.MaxIO) + 64<<10},
-		{ServiceMount, s.cfg.MountPort, true, func(string) oncrpc.Program { return mnt.Program() }, smallRecord},
-		{ServicePortmap, s.cfg.PortmapPort, true, pmap.Program, smallRecord},
+		{ServiceNFS, s.cfg.NFSPort, false, func(string) oncrpc.Program { return nfsProg }, int(s.cfg.MaxIO) + 64<<10, nil},
+		{ServiceMount, s.cfg.MountPort, true, func(string) oncrpc.Program { return mnt.Program() }, smallRecord, nil},
+		{ServicePortmap, s.cfg.PortmapPort, true, pmap.Program, smallRecord, nil},
+	}
+	if s.nlm != nil {
+		services = append(services,
+			service{ServiceNLM, s.cfg.NLMPort, true, func(string) oncrpc.Program { return s.nlm.Program() }, smallRecord,
+				[]oncrpc.Program{s.nsm.Program()}})
 	}
 
 	type opened struct {
@@ -489,11 +528,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 	// The portmapper's registry, now that the ports are known.
 	var maps []portmap.Mapping
 	for _, o := range open {
-		p := o.prog(portmap.TCP)
-		for v := p.Low; v <= p.High; v++ {
-			maps = append(maps, s.mappings(p.Prog, v, portmap.TCP, o.socks.port)...)
-			if o.udp {
-				maps = append(maps, s.mappings(p.Prog, v, portmap.UDP, o.socks.port)...)
+		for _, p := range append([]oncrpc.Program{o.prog(portmap.TCP)}, o.more...) {
+			for v := p.Low; v <= p.High; v++ {
+				maps = append(maps, s.mappings(p.Prog, v, portmap.TCP, o.socks.port)...)
+				if o.udp {
+					maps = append(maps, s.mappings(p.Prog, v, portmap.UDP, o.socks.port)...)
+				}
 			}
 		}
 	}
@@ -508,6 +548,9 @@ func (s *Server) Start(ctx context.Context) (err error) {
 			}
 			mux := oncrpc.NewMux()
 			mux.Register(o.prog(transport))
+			for _, p := range o.more {
+				mux.Register(p)
+			}
 			srv := &oncrpc.Server{Mux: mux, Logger: s.log, MaxRecordSize: o.max, DRC: s.drc, Sched: s.cfg.Sched}
 			s.rpcs = append(s.rpcs, srv)
 			if transport == portmap.TCP {
@@ -526,8 +569,96 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		s.udp = append(s.udp, o.socks.udp...)
 	}
 	open = nil // owned by the oncrpc servers now
+	if s.nlm != nil {
+		// NLM grace: after a (re)start only reclaims of locks clients held
+		// are granted, and the clients are told to reclaim (SM_NOTIFY with
+		// a new state number). Other vservers are not affected.
+		s.locks.StartGrace(s.Grace())
+		if _, err := s.nsm.Restarted(s.ctx); err != nil {
+			s.log.Error("NSM restart notification", "err", err)
+		}
+	}
 	s.log.Debug("vserver started", "listeners", len(s.cfg.Listeners), "addrs", s.addrs)
 	return nil
+}
+
+// NSMStateFile holds the NSM state number and monitor list in the state
+// directory when Config.NSMState is nil.
+const NSMStateFile = "nsm.state"
+
+// UnlockClient releases every NLM lock, share and waiting lock request of
+// the client at addr (the kernel's unlock_ip) and returns how many were
+// released.
+func (s *Server) UnlockClient(addr netip.Addr) (int, error) {
+	if s.nlm == nil {
+		return 0, errors.New("NFSv3 locking is disabled on this server")
+	}
+	return s.nlm.UnlockAddr(addr), nil
+}
+
+// UnlockExport releases every lock on files of the export with path p
+// (the kernel's unlock_fs) and returns how many were released.
+func (s *Server) UnlockExport(p string) (int, error) {
+	if s.nlm == nil {
+		return 0, errors.New("NFSv3 locking is disabled on this server")
+	}
+	t := s.Exports()
+	if t == nil {
+		return 0, errors.New("server not started")
+	}
+	for _, e := range s.cfg.Exports {
+		if e.Path == p {
+			return s.nlm.UnlockExport(e.ID), nil
+		}
+	}
+	return 0, fmt.Errorf("no export %s", p)
+}
+
+// LockStats counts the vserver's byte-range locks, share reservations
+// and waiting requests, and says whether it is in its grace period.
+func (s *Server) LockStats() lock.Stats {
+	if s.locks == nil {
+		return lock.Stats{}
+	}
+	return s.locks.Stats()
+}
+
+// callbackName is the name this server gives itself in callbacks.
+func (s *Server) callbackName() string {
+	return s.cfg.Listeners[0].Addr.String()
+}
+
+// dialCallback opens a callback connection (NLM GRANTED and _RES, NSM
+// SM_NOTIFY) to a client from the vserver's own address and inside its
+// network namespace: a Linux client accepts GRANTED only from the address
+// it locked through.
+func (s *Server) dialCallback(ctx context.Context, local netip.Addr, remote netip.AddrPort) (net.Conn, error) {
+	l := s.cfg.Listeners[0]
+	for _, c := range s.cfg.Listeners {
+		if c.Addr == local {
+			l = c
+			break
+		}
+	}
+	d := net.Dialer{}
+	if src := l.Addr; src.IsValid() && !src.IsUnspecified() && src.Is4() == remote.Addr().Unmap().Is4() {
+		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
+	}
+	if l.Netns == "" {
+		return d.DialContext(ctx, "tcp", remote.String())
+	}
+	fd, err := openNetns(l.Netns)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var c net.Conn
+	err = inNetns(fd, func() error {
+		var err error
+		c, err = d.DialContext(ctx, "tcp", remote.String())
+		return err
+	})
+	return c, err
 }
 
 // mappings returns the portmapper entries of one program version on one
@@ -650,6 +781,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	rpcs, udp := s.rpcs, s.udp
 	s.mu.Unlock()
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.nlm != nil {
+		s.nlm.Close()
+		s.nsm.Close()
+	}
 	defer close(s.done)
 
 	errs := make([]error, len(rpcs))

@@ -318,7 +318,7 @@ func TestNFSPortAnswersNoMount(t *testing.T) {
 }
 
 func TestDisabledServices(t *testing.T) {
-	s, _ := start(t, Config{StateDir: t.TempDir(), MountPort: Disabled, PortmapPort: Disabled,
+	s, _ := start(t, Config{StateDir: t.TempDir(), MountPort: Disabled, PortmapPort: Disabled, NLMPort: Disabled,
 		Exports: []ExportConfig{{ID: 1, Path: "/export", Dir: t.TempDir()}}})
 	addrs := s.Addrs()
 	if len(addrs) != 1 || addrs[ServiceNFS] == "" {
