@@ -41,6 +41,7 @@ commands:
   server delete NS
   server listener add NS ADDR [--netns PATH]
   server listener remove NS ADDR [--netns PATH]
+  server unlock NS --client IP | --export PATH   drop NFSv3 (NLM) locks of a client or an export
   export add NS PATH DIR [--ro] [--squash root|none|all] [--anon-uid N] [--anon-gid N] [--clients CIDR,...]
   export remove NS PATH
   export list NS
@@ -534,6 +535,32 @@ func (c *client) server(args []string) error {
 			return err
 		}
 		return emit(c, raw, func(struct{}) { fmt.Fprintf(c.out, "deleted server of %s\n", pos[0]) })
+	case "unlock":
+		fs := flag.NewFlagSet("server unlock", flag.ContinueOnError)
+		client := fs.String("client", "", "")
+		export := fs.String("export", "", "")
+		pos, err := parse(fs, args[1:], 1, 1)
+		if err != nil {
+			return err
+		}
+		if (*client == "") == (*export == "") {
+			return usageErr("server unlock: give --client or --export")
+		}
+		body := map[string]string{}
+		if *client != "" {
+			body["client"] = *client
+		} else {
+			body["export"] = *export
+		}
+		raw, err := c.do("POST", "/v1/server/unlock", url.Values{"ns": {pos[0]}}, body)
+		if err != nil {
+			return err
+		}
+		return emit(c, raw, func(v struct {
+			Released int `json:"released"`
+		}) {
+			fmt.Fprintf(c.out, "released %d locks\n", v.Released)
+		})
 	case "listener", "listeners":
 		if len(args) < 2 {
 			return usageErr("server listener: add or remove?")

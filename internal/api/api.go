@@ -85,6 +85,9 @@ func New(c *control.Control, log *slog.Logger) *Handler {
 			http.MethodPost:   {params: []string{"ns!"}, body: true, fn: (*Handler).addListener},
 			http.MethodDelete: {params: []string{"ns!", "addr!", "netns"}, fn: (*Handler).removeListener},
 		},
+		"/v1/server/unlock": {
+			http.MethodPost: {params: []string{"ns!"}, body: true, fn: (*Handler).unlock},
+		},
 		"/v1/exports": {
 			http.MethodGet:    {params: []string{"ns!"}, fn: (*Handler).listExports},
 			http.MethodPost:   {params: []string{"ns!"}, body: true, fn: (*Handler).addExport},

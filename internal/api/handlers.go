@@ -215,3 +215,19 @@ func (h *Handler) deleteToken(r *request) (int, any, error) {
 	}
 	return http.StatusNoContent, nil, nil
 }
+
+// unlock drops NLM locks of a running server by client or by export.
+func (h *Handler) unlock(r *request) (int, any, error) {
+	var in struct {
+		Client string `json:"client"`
+		Export string `json:"export"`
+	}
+	if err := decode(r.body, &in); err != nil {
+		return 0, nil, err
+	}
+	n, err := h.c.Unlock(r.ctx, r.scope, r.query["ns"], in.Client, in.Export)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]int{"released": n}, nil
+}

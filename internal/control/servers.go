@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"net/netip"
 	"reflect"
 	"slices"
 	"time"
@@ -304,4 +305,43 @@ func (c *Control) DeleteServer(ctx context.Context, sc ns.Scope, path string) er
 	c.removeState(n.UUID)
 	delete(c.faults, n.UUID)
 	return nil
+}
+
+// Unlock releases NFSv3 (NLM) locks of the namespace's running server:
+// every lock held by the client at address client (the kernel's
+// unlock_ip), or every lock on the export with path export (unlock_fs).
+// Exactly one of the two must be given. It returns how many locks,
+// shares and waiting requests were released.
+func (c *Control) Unlock(ctx context.Context, sc ns.Scope, path, client, export string) (int, error) {
+	if (client == "") == (export == "") {
+		return 0, invalidf("give \"client\" (an IP address) or \"export\" (an export path), exactly one")
+	}
+	var addr netip.Addr
+	if client != "" {
+		a, err := netip.ParseAddr(client)
+		if err != nil || a.Zone() != "" {
+			return 0, invalidf("client %s is not an IP address", quote(client))
+		}
+		addr = a.Unmap()
+	}
+	s, err := c.GetServer(ctx, sc, path)
+	if err != nil {
+		return 0, err
+	}
+	in := c.getInst(s.UUID)
+	if in == nil || in.srv == nil {
+		return 0, conflictf("the server of %s is not running", quote(path))
+	}
+	if client != "" {
+		n, err := in.srv.UnlockClient(addr)
+		if err != nil {
+			return 0, conflictf("%v", err)
+		}
+		return n, nil
+	}
+	n, err := in.srv.UnlockExport(export)
+	if err != nil {
+		return 0, notFoundf("the server of %s: %v", quote(path), err)
+	}
+	return n, nil
 }
