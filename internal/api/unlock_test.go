@@ -1,12 +1,16 @@
 package api
 
 import (
+	"context"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/vnfsd/vnfsd/internal/control"
 	"github.com/vnfsd/vnfsd/internal/nfs3"
 	"github.com/vnfsd/vnfsd/internal/nlm"
+	"github.com/vnfsd/vnfsd/internal/nsm"
 	"github.com/vnfsd/vnfsd/internal/oncrpc"
 	"github.com/vnfsd/vnfsd/internal/xdr"
 )
@@ -50,6 +54,16 @@ func TestUnlock(t *testing.T) {
 	if st := lock(2); st != nlm.Denied {
 		t.Fatalf("conflicting lock: %v", st)
 	}
+	// The locking client is on the server's NSM monitor list, kept in the
+	// control store.
+	kv, ok, err := e.c.Store().Get(context.Background(), control.PrefixNSM+s.UUID)
+	if err != nil || !ok {
+		t.Fatalf("no NSM record in the store: %v", err)
+	}
+	state, hosts, err := nsm.Unmarshal(kv.Value)
+	if err != nil || state%2 != 1 || len(hosts) != 1 || hosts[0].Addr != netip.MustParseAddr("127.0.0.1") {
+		t.Fatalf("NSM record: state %d, hosts %+v, %v", state, hosts, err)
+	}
 	var out struct {
 		Released int `json:"released"`
 	}
@@ -76,4 +90,9 @@ func TestUnlock(t *testing.T) {
 	e.fails("", 404, "POST", "/v1/server/unlock", nsq("/globex"), map[string]string{"export": "/data"})
 	e.must("", 200, "PATCH", "/v1/server", nsq("/acme"), map[string]int{"threads": 0}, nil)
 	e.fails("", 409, "POST", "/v1/server/unlock", nsq("/acme"), map[string]string{"export": "/data"})
+	// Deleting the server forgets its monitor list.
+	e.must("", 204, "DELETE", "/v1/server", nsq("/acme"), nil, nil)
+	if _, ok, _ := e.c.Store().Get(context.Background(), control.PrefixNSM+s.UUID); ok {
+		t.Fatal("NSM record left after the server was deleted")
+	}
 }

@@ -1,16 +1,19 @@
 package control
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/vnfsd/vnfsd/internal/nsm"
 	"github.com/vnfsd/vnfsd/internal/store"
 )
 
 // Store keys (see the package documentation).
 const (
 	PrefixServer     = "/vserver/"
+	PrefixNSM        = "/nsm/" // + ns uuid: the server's NSM state number and monitor list (nsm.Marshal)
 	PrefixTokenByID  = "/token/by-id/"
 	PrefixTokenIndex = "/token/by-ns/"
 )
@@ -147,6 +150,9 @@ func deleteNamespaceRecords(tx store.Tx, uuid string) error {
 	if _, err := tx.Delete(serverKey(uuid)); err != nil {
 		return err
 	}
+	if _, err := tx.Delete(PrefixNSM + uuid); err != nil {
+		return err
+	}
 	idx, err := tx.List(tokenIndexPrefix(uuid))
 	if err != nil {
 		return err
@@ -162,4 +168,30 @@ func deleteNamespaceRecords(tx store.Tx, uuid string) error {
 		}
 	}
 	return nil
+}
+
+// nsmState keeps a server's NSM state number and monitor list (the
+// clients that hold NLM locks, to be notified when the server restarts)
+// in the control store, so they follow the server across restarts of
+// vnfsd and are deleted with it. It implements nsm.StateStore.
+type nsmState struct {
+	st  store.Store
+	key string
+}
+
+func (n nsmState) Load() (int32, []nsm.Host, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	kv, ok, err := n.st.Get(ctx, n.key)
+	if err != nil || !ok {
+		return 0, nil, err
+	}
+	return nsm.Unmarshal(kv.Value)
+}
+
+func (n nsmState) Save(state int32, hosts []nsm.Host) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b := nsm.Marshal(state, hosts)
+	return n.st.Update(ctx, func(tx store.Tx) error { return tx.Put(n.key, b) })
 }

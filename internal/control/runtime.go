@@ -185,6 +185,7 @@ func (c *Control) vserverConfig(uuid string, rec *serverRecord, faults map[strin
 		Versions:    rec.Config.versionNumbers(),
 		Lease:       seconds(rec.Config.LeaseSeconds),
 		Grace:       seconds(rec.Config.GraceSeconds),
+		NSMState:    nsmState{st: c.st, key: PrefixNSM + uuid},
 	}
 	if rec.Config.MountPort == PortOff {
 		cfg.MountPort = vserver.Disabled

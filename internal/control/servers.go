@@ -296,6 +296,9 @@ func (c *Control) DeleteServer(ctx context.Context, sc ns.Scope, path string) er
 		if err == nil && !ok {
 			err = errNoServer(path)
 		}
+		if err == nil {
+			_, err = tx.Delete(PrefixNSM + n.UUID)
+		}
 		return err
 	})
 	if err != nil {
