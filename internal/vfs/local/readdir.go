@@ -160,13 +160,38 @@ func (f *FS) plusEntry(dn *node, da *vfs.Attr, atRoot bool, e *vfs.DirEntry) {
 		return
 	}
 	var h handleID
-	if err := f.lookupAt(dn, e.Name, &h, &e.Attr, false); err != nil {
+	if err := f.entryAt(dn, e.Name, &h, &e.Attr); err != nil {
 		e.Attr = vfs.Attr{}
 		return
 	}
 	e.ID = h.id()
 	e.HaveAttr = true
 	e.Fileid = e.Attr.Fileid
+}
+
+// entryAt returns the handle and attributes of the entry name of a
+// listing of dn with two syscalls relative to the directory descriptor
+// (fstatat and name_to_handle_at, neither following a final symlink)
+// instead of lookupAt's open, fstat, name_to_handle_at and close: it is
+// called once per entry of READDIRPLUS, and the name comes from
+// getdents, so it is a single component. If the entry is replaced
+// between the two calls the attributes may belong to the old object and
+// the handle to the new one; the client's next GETATTR of the handle sees
+// the truth (nfsd has the same window between its lookups).
+func (f *FS) entryAt(dn *node, name string, h *handleID, a *vfs.Attr) error {
+	var st unix.Stat_t
+	if err := fstatat(dn.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return err
+	}
+	mnt, err := nameToHandle(dn.fd, name, 0, h)
+	if err != nil {
+		return err
+	}
+	if st.Dev != f.rootDev || mnt != f.mountID {
+		return syscall.EACCES // a mount point below the export: not crossed
+	}
+	toAttr(&st, a)
+	return nil
 }
 
 func getdents(fd int, buf []byte) (int, error) {
