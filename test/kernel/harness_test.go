@@ -14,11 +14,13 @@ package kernel
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -315,38 +317,51 @@ func newNetns(t *testing.T) string {
 // one. If it cannot go back, the thread stays locked and ends with the
 // goroutine.
 func dialInNetns(ns, addr string) error {
-	errc := make(chan error, 1)
+	c, err := dialNetns(ns, addr)
+	if err == nil {
+		c.Close()
+	}
+	return err
+}
+
+// dialNetns opens a TCP connection to addr from network namespace ns (the
+// socket stays in the namespace it was created in).
+func dialNetns(ns, addr string) (net.Conn, error) {
+	type dialed struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan dialed, 1)
 	go func() {
 		runtime.LockOSThread()
 		orig, err := os.Open("/proc/thread-self/ns/net")
 		if err != nil {
 			runtime.UnlockOSThread()
-			errc <- err
+			ch <- dialed{nil, err}
 			return
 		}
 		defer orig.Close()
 		f, err := os.Open("/var/run/netns/" + ns)
 		if err != nil {
 			runtime.UnlockOSThread()
-			errc <- err
+			ch <- dialed{nil, err}
 			return
 		}
 		defer f.Close()
 		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
 			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("setns: %w", err)
+			ch <- dialed{nil, fmt.Errorf("setns: %w", err)}
 			return
 		}
 		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-		}
+		// A thread left in ns dies with the goroutine (still locked).
 		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
 			runtime.UnlockOSThread()
 		}
-		errc <- err
+		ch <- dialed{c, err}
 	}()
-	return <-errc
+	d := <-ch
+	return d.c, d.err
 }
 
 // lockedBuffer collects a process's output.
@@ -401,12 +416,13 @@ type server struct {
 }
 
 // startServer runs `vnfsd serve` in namespace ns and waits until its
-// three ports accept connections. It stops vnfsd when the test ends.
+// three ports accept connections, with the grace period shortened to
+// serverGrace. It stops vnfsd when the test ends.
 func startServer(t *testing.T, h *harnessEnv, ns string, extra ...string) *server {
 	t.Helper()
 	s := &server{data: t.TempDir(), log: &lockedBuffer{}, done: make(chan struct{})}
 	s.export = filepath.Join(s.data, "export")
-	args := append([]string{"netns", "exec", ns, h.vnfsd, "serve", "--data", s.data, "--listen", "127.0.0.1", "--no-root-squash"}, extra...)
+	args := append([]string{"netns", "exec", ns, h.vnfsd, "serve", "--data", s.data, "--listen", "127.0.0.1", "--no-root-squash", "--api", apiAddr}, extra...)
 	s.cmd = exec.Command("ip", args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = dieWithUs()
@@ -415,6 +431,28 @@ func startServer(t *testing.T, h *harnessEnv, ns string, extra ...string) *serve
 	}
 	go func() { s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() { s.stop(t) })
+	s.waitPorts(t, ns)
+	// A vserver starts in its NLM grace period, during which new locks
+	// are refused (the Linux client retries every few seconds): 90 s by
+	// default, which `vnfsd serve` has no flag for. Shorten it through
+	// the REST API; the vserver restarts with the new grace period.
+	if err := s.setGrace(ns, serverGrace); err != nil {
+		t.Fatalf("setting the grace period to %d s: %v\n%s", serverGrace, err, s.log)
+	}
+	s.waitPorts(t, ns)
+	return s
+}
+
+// serverGrace is the grace period of the server, in seconds: the
+// smallest vnfsd accepts.
+const serverGrace = 10
+
+// apiAddr is the REST API's address in the namespace.
+const apiAddr = "127.0.0.1:8786"
+
+// waitPorts waits until NFS, MOUNT and the portmapper accept connections.
+func (s *server) waitPorts(t *testing.T, ns string) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for _, port := range []string{"111", "20048", "2049"} {
 		for {
@@ -433,7 +471,54 @@ func startServer(t *testing.T, h *harnessEnv, ns string, extra ...string) *serve
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	return s
+}
+
+// setGrace sets grace_seconds of the server of /default (PATCH
+// /v1/server, docs/api.md) and checks that it runs with it.
+func (s *server) setGrace(ns string, seconds int) error {
+	tok, err := os.ReadFile(filepath.Join(s.data, "state", "root.token"))
+	if err != nil {
+		return err
+	}
+	client := &http.Client{
+		Timeout: 20 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return dialNetns(ns, addr)
+		}},
+	}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequest(http.MethodPatch, "http://"+apiAddr+"/v1/server?ns=/default", strings.NewReader(fmt.Sprintf(`{"grace_seconds": %d}`, seconds)))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("PATCH /v1/server: %s: %s", resp.Status, body)
+	}
+	var srv struct {
+		Grace  int `json:"grace_seconds"`
+		Status struct {
+			Running bool   `json:"running"`
+			Error   string `json:"error"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal(body, &srv); err != nil {
+		return fmt.Errorf("PATCH /v1/server: %w: %s", err, body)
+	}
+	if srv.Grace != seconds || !srv.Status.Running {
+		return fmt.Errorf("PATCH /v1/server: grace %d s, running %v (%s)", srv.Grace, srv.Status.Running, srv.Status.Error)
+	}
+	return nil
 }
 
 func (s *server) stop(t *testing.T) {

@@ -40,7 +40,7 @@ var cases = []string{
 	"unlink-open",        // unlinked while open
 	"dir-10000",          // 10,000 entries listed completely
 	"bigfile-100m",       // 100 MiB, caches dropped, checksum
-	"fcntl-locks",        // byte-range locks (NFSv4; NFSv3 has no NLM yet)
+	"fcntl-locks",        // byte-range locks, two mounts, F_SETLKW (NFSv3: NLM)
 }
 
 // TestKernelClient runs the workload with the Linux kernel's NFS client

@@ -1188,12 +1188,20 @@ func caseBigFile100M(e *env) error {
 	return nil
 }
 
-// caseLocks: POSIX byte-range locks between two processes (NFSv4 only:
-// NFSv3 needs NLM, which vnfsd does not have yet, and is mounted nolock).
+// caseLocks: POSIX byte-range locks between processes. On NFSv3 they go
+// over NLM (lockd, with the agent's rpcbind and statd), on NFSv4 in the
+// protocol itself.
+//
+// Two processes on one mount share an inode, so the client's own lock
+// table finds their conflicts before the server is asked. The export is
+// therefore mounted a second time with nosharecache (another superblock,
+// other inodes): locks taken there conflict with the first mount's only
+// on the server, which must deny them (F_SETLK: EAGAIN), describe the
+// holder (F_GETLK, NLM TEST) and let a blocked F_SETLKW through once the
+// holder unlocks. The server cannot call the guest back (GRANTED) through
+// qemu's user networking, so the blocked client learns of it by polling
+// again: Linux re-sends a blocked NLM LOCK every 30 s.
 func caseLocks(e *env) error {
-	if e.version == "3" {
-		return errSkip{"NFSv3 byte-range locks need NLM, which vnfsd does not have yet (mounted with nolock)"}
-	}
 	p := e.path("locked")
 	if err := os.WriteFile(p, make([]byte, 4096), 0o644); err != nil {
 		return err
@@ -1204,44 +1212,127 @@ func caseLocks(e *env) error {
 	}
 	defer f.Close()
 	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart, Start: 0, Len: 100}
+	t0 := time.Now()
 	if err := unix.FcntlFlock(f.Fd(), unix.F_SETLK, &lk); err != nil {
 		return fmt.Errorf("F_SETLK [0,100): %w", err)
 	}
-	try := func(typ string, start, n int) (string, error) {
-		outs, err := runChildren([]string{"lock", p, typ, fmt.Sprint(start), fmt.Sprint(n)})
+	// A server in its grace period (it just started) holds new locks
+	// back: the client retries until the grace period is over.
+	e.note("F_SETLK [0,100) granted in %.1f s", time.Since(t0).Seconds())
+	helper := func(args ...string) (string, error) {
+		outs, err := runChildren(args)
 		if err != nil {
 			return "", err
 		}
 		return strings.TrimSpace(outs[0]), nil
 	}
-	for _, c := range []struct {
-		typ        string
-		start, len int
-		want       string
-	}{
-		{"w", 50, 10, "EAGAIN"},
-		{"r", 99, 1, "EAGAIN"},
-		{"w", 100, 10, "locked"},
-		{"r", 200, 100, "locked"},
-	} {
-		got, err := try(c.typ, c.start, c.len)
+
+	m2 := &mount{source: e.m.source, target: mountPoint + "2", opts: e.m.opts + ",nosharecache"}
+	if err := os.MkdirAll(m2.target, 0o755); err != nil {
+		return err
+	}
+	if err := m2.mount(); err != nil {
+		return fmt.Errorf("second mount (nosharecache): %w", err)
+	}
+	defer m2.unmount()
+	p2 := filepath.Join(m2.target, strings.TrimPrefix(p, mountPoint))
+	if _, err := os.Stat(p2); err != nil {
+		return fmt.Errorf("second mount: %w", err)
+	}
+
+	for _, path := range []string{p, p2} {
+		where := "same mount"
+		if path == p2 {
+			where = "second mount"
+		}
+		for _, c := range []struct {
+			typ        string
+			start, len int
+			want       string
+		}{
+			{"w", 50, 10, "EAGAIN"},
+			{"r", 99, 1, "EAGAIN"},
+			{"w", 100, 10, "locked"},
+			{"r", 200, 100, "locked"},
+		} {
+			got, err := helper("lock", path, c.typ, fmt.Sprint(c.start), fmt.Sprint(c.len))
+			if err != nil {
+				return err
+			}
+			if got != c.want {
+				return fmt.Errorf("%s: other process locking %s [%d,%d) while [0,100) is write-locked: %s, want %s", where, c.typ, c.start, c.start+c.len, got, c.want)
+			}
+		}
+		got, err := helper("getlk", path, "w", "50", "10")
 		if err != nil {
 			return err
 		}
-		if got != c.want {
-			return fmt.Errorf("other process locking %s [%d,%d) while [0,100) is write-locked: %s, want %s", c.typ, c.start, c.start+c.len, got, c.want)
+		var typ string
+		var start, n int64
+		var pid int32
+		if _, err := fmt.Sscan(got, &typ, &start, &n, &pid); err != nil || typ != "w" || start != 0 || n != 100 {
+			return fmt.Errorf("%s: F_GETLK [50,60) while [0,100) is write-locked: %q, want \"w 0 100 PID\"", where, got)
 		}
+		// The client's own table knows the holder's pid (this process,
+		// 1); the server knows an NLM svid, which Linux reports as a
+		// pid of 0 or less (a remote lock).
+		if path == p && pid != int32(os.Getpid()) {
+			return fmt.Errorf("same mount: F_GETLK reports pid %d, want %d", pid, os.Getpid())
+		}
+		if path == p2 && pid > 0 && e.version == "3" {
+			return fmt.Errorf("second mount: F_GETLK reports pid %d, want the NLM holder as a remote lock (<= 0)", pid)
+		}
+		e.note("%s: F_GETLK holder pid %d", where, pid)
+		if got, err := helper("getlk", path, "w", "100", "10"); err != nil || got != "unlocked" {
+			return fmt.Errorf("%s: F_GETLK [100,110): %q (%v), want unlocked", where, got, err)
+		}
+	}
+
+	// F_SETLKW from the second mount waits for the unlock on the first.
+	const hold = 3 * time.Second
+	type outcome struct {
+		out string
+		err error
+	}
+	ch := make(chan outcome, 1)
+	go func() {
+		out, err := helper("lockw", p2, "w", "50", "10")
+		ch <- outcome{out, err}
+	}()
+	time.Sleep(hold)
+	select {
+	case o := <-ch:
+		return fmt.Errorf("F_SETLKW [50,60) on the second mount returned while [0,100) was held: %q %v", o.out, o.err)
+	default:
 	}
 	lk.Type = unix.F_UNLCK
 	if err := unix.FcntlFlock(f.Fd(), unix.F_SETLK, &lk); err != nil {
 		return fmt.Errorf("unlock: %w", err)
 	}
-	got, err := try("w", 50, 10)
-	if err != nil {
-		return err
+	tu := time.Now()
+	var o outcome
+	select {
+	case o = <-ch:
+	case <-time.After(100 * time.Second):
+		return fmt.Errorf("F_SETLKW [50,60) on the second mount not granted 100 s after the unlock")
 	}
-	if got != "locked" {
-		return fmt.Errorf("other process locking [50,60) after unlock: %s, want locked", got)
+	if o.err != nil {
+		return fmt.Errorf("F_SETLKW: %w", o.err)
+	}
+	var waited int64
+	if _, err := fmt.Sscanf(o.out, "locked %d", &waited); err != nil {
+		return fmt.Errorf("F_SETLKW: %q", o.out)
+	}
+	e.note("F_SETLKW blocked %.1f s, granted %.1f s after the unlock", float64(waited)/1000, time.Since(tu).Seconds())
+
+	for _, path := range []string{p, p2} {
+		got, err := helper("lock", path, "w", "50", "10")
+		if err != nil {
+			return err
+		}
+		if got != "locked" {
+			return fmt.Errorf("other process locking [50,60) of %s after unlock: %s, want locked", path, got)
+		}
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,6 +19,9 @@ import (
 //	append PATH ID N SIZE    append N records of SIZE bytes with O_APPEND
 //	excl DIR ID N            O_EXCL-create DIR/r000..; print W or E for each
 //	lock PATH r|w START LEN  try F_SETLK; print locked or EAGAIN
+//	lockw PATH r|w START LEN F_SETLKW; print locked and the milliseconds it took
+//	getlk PATH r|w START LEN F_GETLK; print unlocked, or the type, start,
+//	                         length and pid of the conflicting lock
 func child(args []string) int {
 	if err := childRun(args); err != nil {
 		fmt.Println("error:", err)
@@ -98,6 +102,49 @@ func childRun(args []string) error {
 			default:
 				return err
 			}
+			return nil
+		}
+	case (args[0] == "lockw" || args[0] == "getlk") && len(args) == 5:
+		f, err := os.OpenFile(args[1], os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		typ := int16(unix.F_WRLCK)
+		if args[2] == "r" {
+			typ = unix.F_RDLCK
+		}
+		lk := unix.Flock_t{Type: typ, Whence: io.SeekStart, Start: int64(atoi(args[3])), Len: int64(atoi(args[4]))}
+		if args[0] == "getlk" {
+			ready = func() error {
+				if err := unix.FcntlFlock(f.Fd(), unix.F_GETLK, &lk); err != nil {
+					return fmt.Errorf("F_GETLK: %w", err)
+				}
+				switch lk.Type {
+				case unix.F_UNLCK:
+					fmt.Println("unlocked")
+				case unix.F_WRLCK:
+					fmt.Println("w", lk.Start, lk.Len, lk.Pid)
+				case unix.F_RDLCK:
+					fmt.Println("r", lk.Start, lk.Len, lk.Pid)
+				default:
+					return fmt.Errorf("F_GETLK: lock type %d", lk.Type)
+				}
+				return nil
+			}
+			break
+		}
+		ready = func() error {
+			// Bounded: the case waits for this process.
+			time.AfterFunc(2*time.Minute, func() {
+				fmt.Println("error: F_SETLKW still waiting after 2 minutes")
+				os.Exit(1)
+			})
+			t0 := time.Now()
+			if err := unix.FcntlFlock(f.Fd(), unix.F_SETLKW, &lk); err != nil {
+				return fmt.Errorf("F_SETLKW: %w", err)
+			}
+			fmt.Println("locked", time.Since(t0).Milliseconds())
 			return nil
 		}
 	default:

@@ -46,10 +46,11 @@ import (
 )
 
 const (
-	eventPrefix  = "VNFSD-EVENT "
-	resultPrefix = "VNFSD-RESULT "
-	modulesList  = "/etc/vnfsd-modules"
-	mountPoint   = "/mnt/nfs"
+	guestHostname = "vnfsd-guest"
+	eventPrefix   = "VNFSD-EVENT "
+	resultPrefix  = "VNFSD-RESULT "
+	modulesList   = "/etc/vnfsd-modules"
+	mountPoint    = "/mnt/nfs"
 )
 
 // event is a progress line.
@@ -102,6 +103,9 @@ type statfsData struct {
 }
 
 var (
+	// lockSvc are rpcbind and statd, once started for NFSv3.
+	lockSvc *lockServices
+
 	outMu sync.Mutex
 	out   = bufio.NewWriter(os.Stdout)
 	boot  = time.Now()
@@ -245,7 +249,21 @@ func run() error {
 	}
 	emit(eventPrefix, event{Event: "net", MS: ms(time.Since(t0)), Detail: "eth0 " + p.ip.String() + " via " + p.gw.String()})
 
+	// lockd sends its host name as caller_name in every NLM call and as
+	// my_name to statd; the kernel's default is "(none)".
+	if err := unix.Sethostname([]byte(guestHostname)); err != nil {
+		return fmt.Errorf("sethostname: %w", err)
+	}
 	for _, v := range p.versions {
+		if v == "3" && lockSvc == nil {
+			t0 = time.Now()
+			ls, err := startLockServices()
+			if err != nil {
+				return fmt.Errorf("rpcbind and statd for lockd: %w", err)
+			}
+			lockSvc = ls
+			emit(eventPrefix, event{Event: "statd", MS: ms(time.Since(t0)), Detail: "rpcbind on 127.0.0.1:111 and statd (NSM) for lockd:" + ls.registered()})
+		}
 		runVersion(p, v)
 	}
 	emit(eventPrefix, event{Event: "done", MS: ms(time.Since(boot)), Uptime: uptimeMS()})
@@ -311,8 +329,9 @@ func loadModules(file string) (int, error) {
 func mountOptions(version string, server, client netip.Addr) (string, error) {
 	switch version {
 	case "3":
-		// nolock: vnfsd has no NLM yet.
-		return fmt.Sprintf("vers=3,proto=tcp,port=2049,mountport=20048,mountproto=tcp,nolock,addr=%s,mountaddr=%s", server, server), nil
+		// Locks go over NLM (lockd), with the rpcbind and statd of
+		// rpcbind.go; lockd finds vnfsd's NLM port with its portmapper.
+		return fmt.Sprintf("vers=3,proto=tcp,port=2049,mountport=20048,mountproto=tcp,addr=%s,mountaddr=%s", server, server), nil
 	case "4.0":
 		return fmt.Sprintf("vers=4.0,proto=tcp,port=2049,addr=%s,clientaddr=%s", server, client), nil
 	case "4.1", "4.2":
@@ -338,6 +357,9 @@ func runVersion(p *params, version string) {
 		return
 	}
 	emit(eventPrefix, event{Event: "mount", Version: version, MS: ms(time.Since(t0)), Detail: m.source + " " + opts})
+	if lockSvc != nil && version == "3" {
+		emit(eventPrefix, event{Event: "lockd", Version: version, Detail: "registered with the guest's rpcbind:" + lockSvc.registered()})
+	}
 
 	root := filepath.Join(mountPoint, "v"+version)
 	if err := os.Mkdir(root, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
