@@ -136,23 +136,17 @@ func (q *request) lookup() error {
 		st = lookupName.check(a.What.Name)
 	}
 	if st != NFS3OK {
-		q.w.Uint32(uint32(st))
-		q.putPostOp(exp, dir)
-		return nil
+		return q.failPostOp(st, exp, dir)
 	}
 	id, attr, err := exp.FS.Lookup(q.ctx, &q.cred, dir, a.What.Name)
 	if err != nil {
-		q.w.Uint32(uint32(q.status(err)))
-		q.putPostOp(exp, dir)
-		return nil
+		return q.failPostOp(q.status(err), exp, dir)
 	}
 	start := q.w.Len()
 	q.w.Uint32(uint32(NFS3OK))
 	if !q.putHandle(exp, id) {
 		q.w.Truncate(start)
-		q.w.Uint32(uint32(q.badID(id)))
-		q.putPostOp(exp, dir)
-		return nil
+		return q.failPostOp(q.badID(id), exp, dir)
 	}
 	q.putPostOpAttr(exp, &attr)
 	q.putPostOp(exp, dir)
@@ -178,9 +172,7 @@ func (q *request) access() error {
 	}
 	exp, id, st := q.resolve(a.Object)
 	if st != NFS3OK {
-		q.w.Uint32(uint32(st))
-		q.putPostOp(nil, nil)
-		return nil
+		return q.failPostOp(st, nil, nil)
 	}
 	want := a.Access & (vfs.AccessRead | vfs.AccessLookup | vfs.AccessModify | vfs.AccessExtend | vfs.AccessDelete | vfs.AccessExecute)
 	if exp.ReadOnly {
@@ -188,13 +180,19 @@ func (q *request) access() error {
 	}
 	granted, err := exp.FS.Access(q.ctx, &q.cred, id, want)
 	if err != nil {
-		q.w.Uint32(uint32(q.status(err)))
-		q.putPostOp(exp, id)
-		return nil
+		return q.failPostOp(q.status(err), exp, id)
 	}
 	q.w.Uint32(uint32(NFS3OK))
 	q.putPostOp(exp, id)
 	q.w.Uint32(granted & want)
+	return nil
+}
+
+// failPostOp ends a reply whose failure arm is a status and the object's
+// post_op_attr (exp nil: no attributes), as most procedures' are.
+func (q *request) failPostOp(st Stat, exp *export.Export, id vfs.ID) error {
+	q.w.Uint32(uint32(st))
+	q.putPostOp(exp, id)
 	return nil
 }
 
@@ -206,15 +204,11 @@ func (q *request) readlink() error {
 	}
 	exp, id, st := q.resolve(a.Symlink)
 	if st != NFS3OK {
-		q.w.Uint32(uint32(st))
-		q.putPostOp(nil, nil)
-		return nil
+		return q.failPostOp(st, nil, nil)
 	}
 	target, err := exp.FS.ReadLink(q.ctx, &q.cred, id)
 	if err != nil {
-		q.w.Uint32(uint32(q.status(err)))
-		q.putPostOp(exp, id)
-		return nil
+		return q.failPostOp(q.status(err), exp, id)
 	}
 	q.w.Uint32(uint32(NFS3OK))
 	q.putPostOp(exp, id)
@@ -233,9 +227,7 @@ func (q *request) read() error {
 	}
 	exp, id, st := q.resolve(a.File)
 	if st != NFS3OK {
-		q.w.Uint32(uint32(st))
-		q.putPostOp(nil, nil)
-		return nil
+		return q.failPostOp(st, nil, nil)
 	}
 	count, off := uint64(min(a.Count, q.s.maxIO)), a.Offset
 	if off > maxOffset {
@@ -626,15 +618,11 @@ func (q *request) fsstat() error {
 	}
 	exp, id, st := q.resolve(a.Object)
 	if st != NFS3OK {
-		q.w.Uint32(uint32(st))
-		q.putPostOp(nil, nil)
-		return nil
+		return q.failPostOp(st, nil, nil)
 	}
 	fs, err := exp.FS.StatFS(q.ctx, &q.cred, id)
 	if err != nil {
-		q.w.Uint32(uint32(q.status(err)))
-		q.putPostOp(exp, id)
-		return nil
+		return q.failPostOp(q.status(err), exp, id)
 	}
 	q.w.Uint32(uint32(NFS3OK))
 	q.putPostOp(exp, id)
@@ -656,9 +644,7 @@ func (q *request) fsinfo() error {
 	}
 	exp, id, st := q.resolve(a.Object)
 	if st != NFS3OK {
-		q.w.Uint32(uint32(st))
-		q.putPostOp(nil, nil)
-		return nil
+		return q.failPostOp(st, nil, nil)
 	}
 	attr, err := exp.FS.GetAttr(q.ctx, id)
 	if err != nil {
@@ -700,9 +686,7 @@ func (q *request) pathconf() error {
 	}
 	exp, id, st := q.resolve(a.Object)
 	if st != NFS3OK {
-		q.w.Uint32(uint32(st))
-		q.putPostOp(nil, nil)
-		return nil
+		return q.failPostOp(st, nil, nil)
 	}
 	attr, err := exp.FS.GetAttr(q.ctx, id)
 	if err != nil {
