@@ -565,7 +565,7 @@ func (f *FS) Lookup(ctx context.Context, c *vfs.Cred, dir vfs.ID, name string) (
 			return h.id(), a, nil
 		}
 	}
-	if err := f.lookupAt(dn, name, &h, &a, true); err != nil {
+	if err := f.lookupAt(dn, name, &h, &a); err != nil {
 		return nil, vfs.Attr{}, err
 	}
 	return h.id(), a, nil
@@ -573,8 +573,8 @@ func (f *FS) Lookup(ctx context.Context, c *vfs.Cred, dir vfs.ID, name string) (
 
 // lookupAt resolves name in the open directory dn without following
 // symbolic links and without crossing mounts, fills h and a, and caches
-// the object's descriptor when keep is set.
-func (f *FS) lookupAt(dn *node, name string, h *handleID, a *vfs.Attr, keep bool) error {
+// the object's descriptor (READDIRPLUS entries use entryAt, which opens nothing).
+func (f *FS) lookupAt(dn *node, name string, h *handleID, a *vfs.Attr) error {
 	fd, err := openat(dn.fd, name, unix.O_PATH|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
@@ -594,10 +594,6 @@ func (f *FS) lookupAt(dn *node, name string, h *handleID, a *vfs.Attr, keep bool
 		return syscall.EACCES // a mount point below the export: not crossed
 	}
 	toAttr(&st, a)
-	if !keep {
-		unix.Close(fd)
-		return nil
-	}
 	if n := f.cache.get(h.b[:h.n]); n != nil {
 		unix.Close(fd)
 		f.cache.release(n)
@@ -851,7 +847,7 @@ func (f *FS) Create(ctx context.Context, c *vfs.Cred, dir vfs.ID, name string, m
 		// The name exists (or we may not create it): look at it.
 		var h handleID
 		var a vfs.Attr
-		err := f.lookupAt(dn, name, &h, &a, true)
+		err := f.lookupAt(dn, name, &h, &a)
 		if err == unix.ENOENT {
 			if canCreate != nil {
 				return nil, vfs.Attr{}, canCreate
