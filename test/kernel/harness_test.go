@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vnfsd/vnfsd/test/kernel/wire"
 	"io"
 	"net"
 	"net/http"
@@ -35,54 +36,19 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Protocol of the agent (test/kernel/agent/main.go declares the same).
+// Protocol of the agent: package wire.
 const (
-	eventPrefix  = "VNFSD-EVENT "
-	resultPrefix = "VNFSD-RESULT "
+	eventPrefix  = wire.EventPrefix
+	resultPrefix = wire.ResultPrefix
 )
 
-type event struct {
-	Event   string  `json:"event"`
-	Version string  `json:"version,omitempty"`
-	Case    string  `json:"case,omitempty"`
-	MS      float64 `json:"ms"`
-	Uptime  float64 `json:"uptime_ms,omitempty"`
-	Detail  string  `json:"detail,omitempty"`
-}
+type event = wire.Event
 
-type result struct {
-	Version string      `json:"version"`
-	Case    string      `json:"case"`
-	Status  string      `json:"status"`
-	MS      float64     `json:"ms"`
-	Detail  string      `json:"detail,omitempty"`
-	Host    []hostCheck `json:"host,omitempty"`
-	Statfs  *statfsData `json:"statfs,omitempty"`
-}
+type result = wire.Result
 
-type hostCheck struct {
-	Path         string  `json:"path"`
-	Absent       bool    `json:"absent,omitempty"`
-	Type         string  `json:"type,omitempty"`
-	Size         *int64  `json:"size,omitempty"`
-	SHA256       string  `json:"sha256,omitempty"`
-	Mode         *uint32 `json:"mode,omitempty"`
-	UID          *uint32 `json:"uid,omitempty"`
-	GID          *uint32 `json:"gid,omitempty"`
-	Nlink        *uint64 `json:"nlink,omitempty"`
-	Link         *string `json:"link,omitempty"`
-	Entries      *int    `json:"entries,omitempty"`
-	MaxAllocated *int64  `json:"max_allocated,omitempty"`
-}
+type hostCheck = wire.HostCheck
 
-type statfsData struct {
-	Bsize  int64  `json:"bsize"`
-	Blocks uint64 `json:"blocks"`
-	Bfree  uint64 `json:"bfree"`
-	Bavail uint64 `json:"bavail"`
-	Files  uint64 `json:"files"`
-	Ffree  uint64 `json:"ffree"`
-}
+type statfsData = wire.Statfs
 
 // message is one protocol line from the guest; exactly one field is set.
 type message struct {

@@ -33,6 +33,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/vnfsd/vnfsd/test/kernel/wire"
 	"math"
 	"net/netip"
 	"os"
@@ -47,60 +48,19 @@ import (
 
 const (
 	guestHostname = "vnfsd-guest"
-	eventPrefix   = "VNFSD-EVENT "
-	resultPrefix  = "VNFSD-RESULT "
+	eventPrefix   = wire.EventPrefix
+	resultPrefix  = wire.ResultPrefix
 	modulesList   = "/etc/vnfsd-modules"
 	mountPoint    = "/mnt/nfs"
 )
 
-// event is a progress line.
-type event struct {
-	Event   string  `json:"event"`
-	Version string  `json:"version,omitempty"`
-	Case    string  `json:"case,omitempty"`
-	MS      float64 `json:"ms"`
-	Uptime  float64 `json:"uptime_ms,omitempty"`
-	Detail  string  `json:"detail,omitempty"`
-}
+type event = wire.Event
 
-// result is the outcome of one case for one NFS version.
-type result struct {
-	Version string      `json:"version"`
-	Case    string      `json:"case"`
-	Status  string      `json:"status"` // pass, fail or skip
-	MS      float64     `json:"ms"`
-	Detail  string      `json:"detail,omitempty"`
-	Host    []hostCheck `json:"host,omitempty"`
-	Statfs  *statfsData `json:"statfs,omitempty"`
-}
+type result = wire.Result
 
-// hostCheck asks the harness to verify an object in the export directory
-// on the host: Path is relative to the version's directory (v3, v4.1...).
-// Unset fields are not checked.
-type hostCheck struct {
-	Path         string  `json:"path"`
-	Absent       bool    `json:"absent,omitempty"`
-	Type         string  `json:"type,omitempty"` // file, dir, symlink
-	Size         *int64  `json:"size,omitempty"`
-	SHA256       string  `json:"sha256,omitempty"`
-	Mode         *uint32 `json:"mode,omitempty"` // permission and set-id/sticky bits
-	UID          *uint32 `json:"uid,omitempty"`
-	GID          *uint32 `json:"gid,omitempty"`
-	Nlink        *uint64 `json:"nlink,omitempty"`
-	Link         *string `json:"link,omitempty"`
-	Entries      *int    `json:"entries,omitempty"`
-	MaxAllocated *int64  `json:"max_allocated,omitempty"` // bytes of st_blocks
-}
+type hostCheck = wire.HostCheck
 
-// statfsData is statfs(2) of the mount as the guest sees it.
-type statfsData struct {
-	Bsize  int64  `json:"bsize"`
-	Blocks uint64 `json:"blocks"`
-	Bfree  uint64 `json:"bfree"`
-	Bavail uint64 `json:"bavail"`
-	Files  uint64 `json:"files"`
-	Ffree  uint64 `json:"ffree"`
-}
+type statfsData = wire.Statfs
 
 var (
 	// lockSvc are rpcbind and statd, once started for NFSv3.
