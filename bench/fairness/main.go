@@ -14,7 +14,10 @@
 //
 // Two scheduling variants run in turn:
 //
-//	shared  both vservers on one sched.Pool, each queue with -threads
+//	shared  both vservers on one sched.Pool, each queue with -threads;
+//	        the pool's workers read the connections (poll mode)
+//	readers the same pool, but a reader goroutine per connection hands
+//	        calls to it (the design before poll mode)
 //	none    no scheduler: oncrpc runs each request on its own goroutine
 //
 // The result is printed as a table and one JSON line (prefix "RESULT ").
@@ -47,6 +50,7 @@ import (
 	"github.com/vnfsd/vnfsd/bench/internal/benchutil"
 	"github.com/vnfsd/vnfsd/internal/export"
 	"github.com/vnfsd/vnfsd/internal/oncrpc"
+	"github.com/vnfsd/vnfsd/internal/poll"
 	"github.com/vnfsd/vnfsd/internal/sched"
 	"github.com/vnfsd/vnfsd/internal/vserver"
 )
@@ -164,7 +168,7 @@ func run() {
 		GOMAXPROCS: runtime.GOMAXPROCS(0), CPUs: runtime.NumCPU(), Rounds: *rounds}
 	names := strings.Split(*variants, ",")
 	for _, name := range names {
-		if name != "shared" && name != "none" {
+		if name != "shared" && name != "readers" && name != "none" {
 			log.Fatalf("unknown variant %q", name)
 		}
 	}
@@ -210,7 +214,7 @@ func run() {
 func runVariant(name, work string, dirs map[string]string) (variant, error) {
 	v := variant{Name: name}
 	var pool *sched.Pool
-	if name == "shared" {
+	if name == "shared" || name == "readers" {
 		pool = sched.NewPool(sched.Options{})
 		defer pool.Close()
 	}
@@ -232,11 +236,17 @@ func runVariant(name, work string, dirs map[string]string) (variant, error) {
 				return v, err
 			}
 			cfg.Sched = q
+			if name == "readers" {
+				cfg.Sched = goOnly{q}
+			}
 		}
 		if n == "b" {
 			// B's requests are timed inside the server too.
 			bTimer = &timingSched{inner: cfg.Sched}
 			cfg.Sched = bTimer
+			if ps, ok := bTimer.inner.(oncrpc.PollScheduler); ok {
+				cfg.Sched = timingPollSched{bTimer, ps}
+			}
 		}
 		s, err := vserver.New(cfg)
 		if err != nil {
@@ -330,8 +340,18 @@ type timingSched struct {
 }
 
 func (t *timingSched) Go(ctx context.Context, fn func()) error {
+	run := t.timed(fn)
+	if t.inner == nil {
+		go run()
+		return nil
+	}
+	return t.inner.Go(ctx, run)
+}
+
+// timed wraps fn to record its wait and run time from now.
+func (t *timingSched) timed(fn func()) func() {
 	t0 := time.Now()
-	run := func() {
+	return func() {
 		t1 := time.Now()
 		fn()
 		t2 := time.Now()
@@ -340,11 +360,26 @@ func (t *timingSched) Go(ctx context.Context, fn func()) error {
 		t.total = append(t.total, t2.Sub(t0))
 		t.mu.Unlock()
 	}
-	if t.inner == nil {
-		go run()
-		return nil
-	}
-	return t.inner.Go(ctx, run)
+}
+
+// goOnly hides the poll mode of a sched.Queue: the RPC server then reads
+// each connection with a goroutine of its own.
+type goOnly struct{ q *sched.Queue }
+
+func (g goOnly) Go(ctx context.Context, fn func()) error { return g.q.Go(ctx, fn) }
+
+// timingPollSched is timingSched around a scheduler that also reads the
+// connections (sched.Queue): a call is timed from the moment a worker
+// found its connection readable.
+type timingPollSched struct {
+	*timingSched
+	poll oncrpc.PollScheduler
+}
+
+func (t timingPollSched) Enqueue(fn func()) error { return t.poll.Enqueue(t.timed(fn)) }
+
+func (t timingPollSched) Watch(fd int, ready func()) (*poll.Watch, error) {
+	return t.poll.Watch(fd, ready)
 }
 
 func (t *timingSched) reset() {

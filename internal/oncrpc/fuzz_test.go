@@ -3,6 +3,7 @@ package oncrpc
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -75,6 +76,84 @@ func FuzzDecodeCall(f *testing.F) {
 			if len(c.Args) > len(rec) {
 				t.Fatal("args beyond record")
 			}
+		}
+	})
+}
+
+// FuzzRecordReader checks the incremental record decoder of poll mode
+// against readRecord: fed the same stream in pieces of the sizes cuts
+// gives, it must yield the same records and end the same way (clean
+// EOF, EOF inside a record, or a record over the limit).
+func FuzzRecordReader(f *testing.F) {
+	call := rawCall(1, 2, testProg, 2, 1, AuthNone, nil, AuthNone, nil, []byte("args"))
+	f.Add(append(call, call...), []byte{0, 3, 200})
+	f.Add([]byte{0, 0, 0, 2, 'a', 'b', 0x80, 0, 0, 1, 'c', 0x80, 0}, []byte{1})
+	big := binary.BigEndian.AppendUint32(nil, lastFragment|20000)
+	f.Add(append(big, make([]byte, 20000)...), []byte{255, 7})
+	f.Add([]byte{0x80, 0x01, 0, 0, 1, 2}, []byte(nil))
+	f.Fuzz(func(t *testing.T, stream, cuts []byte) {
+		const max = 1 << 16
+		var want [][]byte
+		var wantErr error
+		r := bytes.NewReader(stream)
+		for {
+			rec, err := readRecord(r, max)
+			if err != nil {
+				wantErr = err
+				break
+			}
+			want = append(want, bytes.Clone(rec))
+			putBuf(rec)
+		}
+		pos, ci := 0, 0
+		read := func(b []byte) (int, error) {
+			if pos == len(stream) {
+				return 0, io.EOF
+			}
+			n := len(b)
+			if len(cuts) > 0 {
+				n = min(n, int(cuts[ci%len(cuts)])*97+1)
+				ci++
+			}
+			n = min(n, len(stream)-pos)
+			copy(b, stream[pos:pos+n])
+			pos += n
+			return n, nil
+		}
+		rr := recordReader{max: max}
+		defer rr.release()
+		var got [][]byte
+		var gotErr error
+		for {
+			rec, err := rr.next()
+			if err != nil {
+				gotErr = err
+				break
+			}
+			if rec != nil {
+				got = append(got, bytes.Clone(rec))
+				putBuf(rec)
+				continue
+			}
+			if n, err := rr.fill(read); n == 0 && err == io.EOF {
+				gotErr = io.EOF
+				if rr.midRecord() {
+					gotErr = io.ErrUnexpectedEOF
+				}
+				break
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d records, readRecord gave %d", len(got), len(want))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("record %d differs", i)
+			}
+		}
+		if errors.Is(wantErr, ErrRecordTooLarge) != errors.Is(gotErr, ErrRecordTooLarge) ||
+			(wantErr == io.EOF) != (gotErr == io.EOF) {
+			t.Fatalf("ends with %v, readRecord with %v", gotErr, wantErr)
 		}
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vnfsd/vnfsd/internal/xdr"
 )
@@ -70,6 +71,9 @@ type Server struct {
 	conns     map[*conn]struct{}
 	wg        sync.WaitGroup // connection and packet loops
 
+	stop        chan struct{} // closed by Shutdown
+	janitorOnce sync.Once
+
 	stats serverStats
 }
 
@@ -120,6 +124,7 @@ func (s *Server) init() {
 	s.listeners = map[net.Listener]struct{}{}
 	s.packets = map[net.PacketConn]struct{}{}
 	s.conns = map[*conn]struct{}{}
+	s.stop = make(chan struct{})
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
@@ -200,11 +205,18 @@ func (s *Server) startConn(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	c := &conn{s: s, nc: nc, sem: make(chan struct{}, s.MaxInFlight),
-		local: addrPort(nc.LocalAddr()), remote: addrPort(nc.RemoteAddr()), since: time.Now()}
+	c := &conn{s: s, nc: nc, local: addrPort(nc.LocalAddr()), remote: addrPort(nc.RemoteAddr()), since: time.Now()}
+	if ps, ok := s.Sched.(PollScheduler); ok {
+		c.ps = s.newPollState(c, ps)
+	}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	if c.ps != nil {
+		s.startPollConn(c)
+		return
+	}
+	c.sem = make(chan struct{}, s.MaxInFlight)
 	go c.serve()
 }
 
@@ -233,6 +245,7 @@ type conn struct {
 	wmu           sync.Mutex // one reply written at a time, whole
 	broken        atomic.Bool
 	replyHint     atomic.Int64
+	ps            *pollState // set when the pool's workers read it (PollScheduler)
 }
 
 func (c *conn) serve() {
@@ -256,18 +269,7 @@ func (c *conn) serve() {
 		c.dmu.Unlock()
 		rec, err := readRecord(br, s.MaxRecordSize)
 		if err != nil {
-			var ne net.Error
-			switch {
-			case errors.Is(err, ErrRecordTooLarge):
-				s.stats.tooLarge.Add(1)
-				s.Logger.Warn("rpc record too large, closing connection",
-					"remote", c.remote.String(), "err", err)
-			case err == io.EOF || s.closing.Load() || c.broken.Load():
-			case errors.As(err, &ne) && ne.Timeout():
-				s.Logger.Debug("rpc connection idle, closing", "remote", c.remote.String())
-			default:
-				s.Logger.Debug("rpc connection read", "remote", c.remote.String(), "err", err)
-			}
+			c.logReadError(err)
 			return
 		}
 		c.sem <- struct{}{}
@@ -306,6 +308,15 @@ func (c *conn) send(b []byte) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.broken.Load() {
+		return
+	}
+	if c.ps != nil {
+		if err := c.pollWrite(b); err != nil {
+			// Cut mid-record: the client must reconnect.
+			c.broken.Store(true)
+			unix.Shutdown(c.ps.fd, unix.SHUT_RDWR)
+			c.s.Logger.Debug("rpc reply write", "remote", c.remote.String(), "err", err)
+		}
 		return
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(DefaultWriteTimeout))
@@ -536,7 +547,9 @@ func (s *Server) ServePacket(pc net.PacketConn) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.init()
-	s.closing.Store(true)
+	if !s.closing.Swap(true) {
+		close(s.stop)
+	}
 	for l := range s.listeners {
 		l.Close()
 	}
@@ -551,6 +564,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
+		if c.ps != nil {
+			c.ps.mu.Lock()
+			c.pollClose()
+			c.ps.mu.Unlock()
+			continue
+		}
 		c.dmu.Lock()
 		c.nc.SetReadDeadline(past)
 		c.dmu.Unlock()
@@ -567,13 +586,26 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		s.cancel()
 		s.mu.Lock()
+		conns = conns[:0]
 		for c := range s.conns {
-			c.nc.Close()
+			conns = append(conns, c)
 		}
 		for pc := range s.packets {
 			pc.Close()
 		}
 		s.mu.Unlock()
+		for _, c := range conns {
+			if c.ps != nil {
+				// Cut it; the descriptor is closed when the calls in
+				// flight are done with it.
+				c.ps.mu.Lock()
+				unix.Shutdown(c.ps.fd, unix.SHUT_RDWR)
+				c.pollClose()
+				c.ps.mu.Unlock()
+				continue
+			}
+			c.nc.Close()
+		}
 		return ctx.Err()
 	}
 }

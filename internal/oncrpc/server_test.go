@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vnfsd/vnfsd/internal/sched"
 	"github.com/vnfsd/vnfsd/internal/xdr"
 )
 
@@ -97,6 +98,64 @@ func (s *syncBuf) String() string {
 	return s.b.String()
 }
 
+// pollMode makes the servers of newFixture and of the tests that build
+// their own serve TCP in poll mode, with a queue of a sched.Pool as
+// their Sched; TestPollMode sets it and runs those tests again.
+var pollMode bool
+
+func withMode(t *testing.T, s *Server) {
+	if !pollMode {
+		return
+	}
+	p := sched.NewPool(sched.Options{})
+	q, err := p.NewQueue("test", 64, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Sched = q
+	t.Cleanup(p.Close) // after the server's shutdown, registered later
+}
+
+// TestPollMode runs the TCP tests with the pool's workers reading the
+// connections instead of a goroutine per connection.
+func TestPollMode(t *testing.T) {
+	pollMode = true
+	defer func() { pollMode = false }()
+	t.Run("Engaged", func(t *testing.T) {
+		f := newFixture(t, nil)
+		c := f.client(t)
+		if _, err := c.Call(ctxT(t), testProg, 2, 0, AuthNoneCred(), nil); err != nil {
+			t.Fatal(err)
+		}
+		f.srv.mu.Lock()
+		defer f.srv.mu.Unlock()
+		for c := range f.srv.conns {
+			if c.ps == nil {
+				t.Fatal("connection served by a goroutine, not polled")
+			}
+		}
+	})
+	for _, tc := range []struct {
+		name string
+		fn   func(*testing.T)
+	}{
+		{"CallAndErrors", TestCallAndErrors},
+		{"MalformedCorpus", TestMalformedCorpus},
+		{"MultiFragmentRecord", TestMultiFragmentRecord},
+		{"RecordTooLarge", TestRecordTooLarge},
+		{"InFlightBound", TestInFlightBound},
+		{"RepliesWhole", TestRepliesWhole},
+		{"GracefulShutdown", TestGracefulShutdown},
+		{"ShutdownDeadline", TestShutdownDeadline},
+		{"DRC", TestDRC},
+		{"DRCInProgress", TestDRCInProgress},
+		{"MaxConns", TestMaxConns},
+		{"IdleTimeout", TestIdleTimeout},
+	} {
+		t.Run(tc.name, tc.fn)
+	}
+}
+
 func newFixture(t *testing.T, cfg func(s *Server)) *fixture {
 	t.Helper()
 	h := &testHandler{release: make(chan struct{})}
@@ -107,6 +166,7 @@ func newFixture(t *testing.T, cfg func(s *Server)) *fixture {
 	}
 	lb := &syncBuf{}
 	srv := &Server{Mux: mux, Logger: slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	withMode(t, srv)
 	if cfg != nil {
 		cfg(srv)
 	}
@@ -451,6 +511,7 @@ func TestGracefulShutdown(t *testing.T) {
 	mux := NewMux()
 	mux.Register(Program{Name: "test", Prog: testProg, Low: 2, High: 2, Handler: h})
 	srv := &Server{Mux: mux}
+	withMode(t, srv)
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
@@ -508,6 +569,7 @@ func TestShutdownDeadline(t *testing.T) {
 	mux := NewMux()
 	mux.Register(Program{Name: "test", Prog: testProg, Low: 2, High: 2, Handler: h})
 	srv := &Server{Mux: mux}
+	withMode(t, srv)
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(l)
 	c, _ := Dial(context.Background(), l.Addr().String())

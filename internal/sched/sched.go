@@ -30,7 +30,10 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/vnfsd/vnfsd/internal/poll"
 )
 
 // Limits.
@@ -104,6 +107,10 @@ type Pool struct {
 	wg       sync.WaitGroup
 
 	completed, panics uint64
+
+	// poller, made by the first Watch, tells the workers between two
+	// requests which sockets of the pool's queues have calls waiting.
+	poller atomic.Pointer[poll.Poller]
 
 	testHookDispatch func(*Queue) // called under mu at each dispatch
 }
@@ -315,6 +322,9 @@ func (p *Pool) Close() {
 	}
 	p.mu.Unlock()
 	p.wg.Wait()
+	if pl := p.poller.Load(); pl != nil {
+		pl.Close()
+	}
 }
 
 // Name returns the name given to NewQueue.
@@ -366,13 +376,26 @@ func (q *Queue) SetThreads(n int) error {
 // ErrStopped if the queue's threads value is 0 and ErrClosed after
 // Close; fn is then not run. A panic in fn is logged and recovered.
 func (q *Queue) Go(ctx context.Context, fn func()) error {
+	return q.enqueue(ctx, fn)
+}
+
+// Enqueue is Go that never waits: it queues fn even when the queue holds
+// its maxQueued waiting requests. It is for callers that bound what they
+// queue themselves and must not block, such as the readiness callbacks
+// of Watch (the RPC server queues at most one read per connection).
+func (q *Queue) Enqueue(fn func()) error {
+	return q.enqueue(nil, fn)
+}
+
+// enqueue is Go; a nil ctx means queue past maxQueued rather than wait.
+func (q *Queue) enqueue(ctx context.Context, fn func()) error {
 	if fn == nil {
 		return fmt.Errorf("%w: nil func", ErrInvalid)
 	}
 	p := q.p
 	now := p.now()
 	p.mu.Lock()
-	for q.state != qRunning || q.items.n >= q.maxQueued {
+	for q.state != qRunning || q.items.n >= q.maxQueued && ctx != nil {
 		if q.state != qRunning {
 			q.rejected++
 			err := ErrStopped
@@ -408,6 +431,34 @@ func (q *Queue) Go(ctx context.Context, fn func()) error {
 	p.wake()
 	p.mu.Unlock()
 	return nil
+}
+
+// Watch registers the socket fd with the pool's poller (made on first
+// use): ready is called once, without blocking, when fd has data to
+// read; poll.Watch.Arm asks for the next time. The pool's workers look
+// for ready sockets after every request, so a call arriving for a quiet
+// queue is queued (and then dispatched by round robin) within about one
+// request's time, however many other connections the busy queues have.
+func (q *Queue) Watch(fd int, ready func()) (*poll.Watch, error) {
+	p := q.p
+	pl := p.poller.Load()
+	if pl == nil {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, ErrClosed
+		}
+		if pl = p.poller.Load(); pl == nil {
+			var err error
+			if pl, err = poll.New(); err != nil {
+				p.mu.Unlock()
+				return nil, err
+			}
+			p.poller.Store(pl)
+		}
+		p.mu.Unlock()
+	}
+	return pl.Add(fd, ready)
 }
 
 // Close removes the queue from the pool: Go fails with ErrClosed from
@@ -626,6 +677,11 @@ func (p *Pool) worker() {
 		}
 		panicked := p.run(q, it.fn)
 		t1 := p.now()
+		if pl := p.poller.Load(); pl != nil {
+			// Calls that arrived meanwhile join their queues now, before
+			// this worker picks its next request.
+			pl.Poll()
+		}
 		p.mu.Lock()
 		p.complete(q, t0-it.enq, t1-t0, panicked)
 		if t1-since >= yieldAfter {
