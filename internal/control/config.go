@@ -39,9 +39,13 @@ const (
 	maxDirLen = 4096
 )
 
-// supportedVersions maps the version names of the API to the NFS program
-// versions the vserver serves.
-var supportedVersions = map[string]uint32{"3": 3}
+// nfsVersion is an NFS version of the API: the program version and, for
+// NFSv4, the minor version.
+type nfsVersion struct{ prog, minor uint32 }
+
+// supportedVersions maps the version names of the API to what the
+// vserver serves.
+var supportedVersions = map[string]nfsVersion{"3": {3, 0}, "4.0": {4, 0}, "4.1": {4, 1}, "4.2": {4, 2}}
 
 // Listener is one address a server listens on, in the host's network
 // namespace (Netns "") or in the network namespace at the path Netns.
@@ -274,7 +278,20 @@ func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
 func (c ServerConfig) versionNumbers() []uint32 {
 	out := make([]uint32, 0, len(c.Versions))
 	for _, v := range c.Versions {
-		out = append(out, supportedVersions[v])
+		if p := supportedVersions[v].prog; !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// minor4 returns the NFSv4 minor versions of a normalized configuration.
+func (c ServerConfig) minor4() []uint32 {
+	var out []uint32
+	for _, v := range c.Versions {
+		if sv := supportedVersions[v]; sv.prog == 4 {
+			out = append(out, sv.minor)
+		}
 	}
 	return out
 }

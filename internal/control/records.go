@@ -14,6 +14,9 @@ import (
 const (
 	PrefixServer     = "/vserver/"
 	PrefixNSM        = "/nsm/" // + ns uuid: the server's NSM state number and monitor list (nsm.Marshal)
+	// PrefixNFS4Recovery + ns uuid + "/" + hex SHA-256 of a client owner:
+	// the NFSv4 clients that may reclaim state after the server restarts.
+	PrefixNFS4Recovery = "/nfs4rec/"
 	PrefixTokenByID  = "/token/by-id/"
 	PrefixTokenIndex = "/token/by-ns/"
 )
@@ -153,6 +156,9 @@ func deleteNamespaceRecords(tx store.Tx, uuid string) error {
 	if _, err := tx.Delete(PrefixNSM + uuid); err != nil {
 		return err
 	}
+	if _, err := tx.DeletePrefix(nfs4RecoveryPrefix(uuid)); err != nil {
+		return err
+	}
 	idx, err := tx.List(tokenIndexPrefix(uuid))
 	if err != nil {
 		return err
@@ -195,3 +201,7 @@ func (n nsmState) Save(state int32, hosts []nsm.Host) error {
 	b := nsm.Marshal(state, hosts)
 	return n.st.Update(ctx, func(tx store.Tx) error { return tx.Put(n.key, b) })
 }
+
+// nfs4RecoveryPrefix is the key prefix of a server's NFSv4 recovery
+// records.
+func nfs4RecoveryPrefix(uuid string) string { return PrefixNFS4Recovery + uuid + "/" }

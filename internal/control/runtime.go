@@ -16,6 +16,7 @@ import (
 	"github.com/vnfsd/vnfsd/internal/ns"
 	"github.com/vnfsd/vnfsd/internal/sched"
 	"github.com/vnfsd/vnfsd/internal/store"
+	"github.com/vnfsd/vnfsd/internal/nfs4/state"
 	"github.com/vnfsd/vnfsd/internal/vserver"
 )
 
@@ -183,10 +184,16 @@ func (c *Control) vserverConfig(uuid string, rec *serverRecord, faults map[strin
 		StateDir:    c.ServerStateDir(uuid),
 		MaxIO:       uint32(rec.Config.MaxIO),
 		Versions:    rec.Config.versionNumbers(),
+		Minor4:      rec.Config.minor4(),
 		Lease:       seconds(rec.Config.LeaseSeconds),
 		Grace:       seconds(rec.Config.GraceSeconds),
 		NSMState:    nsmState{st: c.st, key: PrefixNSM + uuid},
 	}
+	recovery, err := state.NewStoreRecovery(c.st, nfs4RecoveryPrefix(uuid))
+	if err != nil {
+		return cfg, err
+	}
+	cfg.NFS4Recovery = recovery
 	if rec.Config.MountPort == PortOff {
 		cfg.MountPort = vserver.Disabled
 	}

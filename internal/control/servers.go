@@ -299,6 +299,9 @@ func (c *Control) DeleteServer(ctx context.Context, sc ns.Scope, path string) er
 		if err == nil {
 			_, err = tx.Delete(PrefixNSM + n.UUID)
 		}
+		if err == nil {
+			_, err = tx.DeletePrefix(nfs4RecoveryPrefix(n.UUID))
+		}
 		return err
 	})
 	if err != nil {

@@ -39,6 +39,8 @@ import (
 	"github.com/vnfsd/vnfsd/internal/lock"
 	"github.com/vnfsd/vnfsd/internal/mount"
 	"github.com/vnfsd/vnfsd/internal/nfs3"
+	"github.com/vnfsd/vnfsd/internal/nfs4"
+	"github.com/vnfsd/vnfsd/internal/nfs4/state"
 	"github.com/vnfsd/vnfsd/internal/nlm"
 	"github.com/vnfsd/vnfsd/internal/nsm"
 	"github.com/vnfsd/vnfsd/internal/oncrpc"
@@ -124,7 +126,7 @@ func (l Listener) String() string {
 }
 
 // NFS versions a vserver can serve (Config.Versions).
-var supportedVersions = []uint32{nfs3.Vers}
+var supportedVersions = []uint32{nfs3.Vers, nfs4.Vers}
 
 // Limits of Config.Lease and Config.Grace when they are set.
 const (
@@ -155,9 +157,15 @@ type Config struct {
 	Exports  []ExportConfig
 	// MaxIO is the largest READ/WRITE transfer; 0 means DefaultMaxIO.
 	MaxIO uint32
-	// Versions are the NFS versions served; empty means {3}, the only
-	// one implemented so far.
+	// Versions are the NFS versions served (3, 4); empty means {3}.
 	Versions []uint32
+	// Minor4 are the NFSv4 minor versions served (0, 1, 2) when Versions
+	// holds 4; empty means all three.
+	Minor4 []uint32
+	// NFS4Recovery keeps the NFSv4 clients that may reclaim state after
+	// a restart; nil keeps them in the directory NFS4RecoveryDir of
+	// StateDir.
+	NFS4Recovery state.RecoveryStore
 	// Lease and Grace are the NFSv4 lease time and grace period; 0 means
 	// DefaultLease. When set they lie within [MinLease, MaxLease]. They
 	// are kept for NFSv4 and reported; NFSv3 does not use them.
@@ -200,8 +208,9 @@ type Server struct {
 	serving  sync.WaitGroup
 	shutdown atomic.Bool
 
-	locks  *lock.Manager // byte-range locks (NLM now, NFSv4 later)
+	locks  *lock.Manager // byte-range locks and shares of NLM and NFSv4
 	nlm    *nlm.Server
+	nfs4   *nfs4.Server
 	nsm    *nsm.NSM
 	ctx    context.Context // lives until Shutdown (SM_NOTIFY delivery)
 	cancel context.CancelFunc
@@ -289,12 +298,18 @@ func checkConfig(cfg *Config) error {
 				return fmt.Errorf("vserver %s: NFS version %d given twice", cfg.Name, v)
 			}
 			if !slices.Contains(supportedVersions, v) {
-				if v == 4 {
-					return fmt.Errorf("vserver %s: NFS version 4 not supported yet", cfg.Name)
-				}
 				return fmt.Errorf("vserver %s: NFS version %d not supported", cfg.Name, v)
 			}
 		}
+	}
+	if len(cfg.Minor4) == 0 {
+		cfg.Minor4 = []uint32{0, 1, 2}
+	}
+	cfg.Minor4 = slices.Clone(cfg.Minor4)
+	slices.Sort(cfg.Minor4)
+	cfg.Minor4 = slices.Compact(cfg.Minor4)
+	if cfg.Minor4[len(cfg.Minor4)-1] > 2 {
+		return fmt.Errorf("vserver %s: NFSv4 minor version %d not supported", cfg.Name, cfg.Minor4[len(cfg.Minor4)-1])
 	}
 	for _, d := range []struct {
 		name string
@@ -466,7 +481,27 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		MaxIO:     s.cfg.MaxIO,
 		Logger:    s.log,
 	})
+	s.locks = lock.New(lock.Config{})
 	nfsProg := nfs.Program()
+	if slices.Contains(s.cfg.Versions, nfs4.Vers) {
+		rec := s.cfg.NFS4Recovery
+		if rec == nil {
+			rec = &FileRecovery{Dir: filepath.Join(s.cfg.StateDir, NFS4RecoveryDir)}
+		}
+		if s.nfs4, err = nfs4.New(nfs4.Config{Name: s.cfg.Name, Exports: exportsFn, Handles: s.handles,
+			Locks: s.locks, Minor: s.cfg.Minor4, MaxIO: s.cfg.MaxIO, WriteVerf: s.writeVerf,
+			Lease: s.Lease(), Grace: s.Grace(), Recovery: rec, Logger: s.log,
+			OnGraceEnd: s.nfs4GraceEnded}); err != nil {
+			return fmt.Errorf("vserver %s: %w", s.cfg.Name, err)
+		}
+		defer func() {
+			if err != nil {
+				s.nfs4.Close()
+				s.nfs4 = nil
+			}
+		}()
+		nfsProg = versionMux(s.cfg.Versions, nfs, s.nfs4)
+	}
 	nfsProg.Low, nfsProg.High = s.cfg.Versions[0], s.cfg.Versions[len(s.cfg.Versions)-1]
 	mnt := mount.New(mount.Config{Exports: exportsFn, Handles: s.handles, Logger: s.log})
 	pmap, err := portmap.New(portmap.Config{Logger: s.log})
@@ -474,7 +509,6 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.locks = lock.New(lock.Config{})
 	if s.cfg.NLMPort != Disabled {
 		state := s.cfg.NSMState
 		if state == nil {
@@ -569,14 +603,20 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		s.udp = append(s.udp, o.socks.udp...)
 	}
 	open = nil // owned by the oncrpc servers now
-	if s.nlm != nil {
-		// NLM grace: after a (re)start only reclaims of locks clients held
-		// are granted, and the clients are told to reclaim (SM_NOTIFY with
-		// a new state number). Other vservers are not affected.
+	if s.nlm != nil || s.nfs4 != nil {
+		// Grace: after a (re)start only reclaims of locks and opens
+		// clients held are granted. Other vservers are not affected.
 		s.locks.StartGrace(s.Grace())
+	}
+	if s.nlm != nil {
+		// NLM clients are told to reclaim (SM_NOTIFY with a new state
+		// number).
 		if _, err := s.nsm.Restarted(s.ctx); err != nil {
 			s.log.Error("NSM restart notification", "err", err)
 		}
+	}
+	if s.nfs4 != nil {
+		s.nfs4.Start()
 	}
 	s.log.Debug("vserver started", "listeners", len(s.cfg.Listeners), "addrs", s.addrs)
 	return nil
@@ -787,6 +827,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.nlm != nil {
 		s.nlm.Close()
 		s.nsm.Close()
+	}
+	if s.nfs4 != nil {
+		s.nfs4.Close()
 	}
 	defer close(s.done)
 

@@ -402,7 +402,7 @@ func TestConfigErrors(t *testing.T) {
 		{"invalid listener", func(c *Config) { c.Listeners = []Listener{{Netns: "/run/netns/x"}} }, "invalid listen address"},
 		{"relative netns", func(c *Config) { c.Listeners = []Listener{{Addr: loopback[0], Netns: "netns/x"}} }, "must be absolute"},
 		{"no listener", func(c *Config) { c.Addrs, c.Listeners = nil, []Listener{} }, "no listen address"},
-		{"NFSv4", func(c *Config) { c.Versions = []uint32{3, 4} }, "NFS version 4 not supported yet"},
+		{"NFSv4.3", func(c *Config) { c.Versions, c.Minor4 = []uint32{3, 4}, []uint32{1, 3} }, "NFSv4 minor version 3 not supported"},
 		{"NFSv2", func(c *Config) { c.Versions = []uint32{2} }, "NFS version 2 not supported"},
 		{"version twice", func(c *Config) { c.Versions = []uint32{3, 3} }, "NFS version 3 given twice"},
 		{"lease short", func(c *Config) { c.Lease = 9 * time.Second }, "lease time 9s"},
