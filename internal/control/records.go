@@ -12,13 +12,13 @@ import (
 
 // Store keys (see the package documentation).
 const (
-	PrefixServer     = "/vserver/"
-	PrefixNSM        = "/nsm/" // + ns uuid: the server's NSM state number and monitor list (nsm.Marshal)
+	PrefixServer = "/vserver/"
+	PrefixNSM    = "/nsm/" // + ns uuid: the server's NSM state number and monitor list (nsm.Marshal)
 	// PrefixNFS4Recovery + ns uuid + "/" + hex SHA-256 of a client owner:
 	// the NFSv4 clients that may reclaim state after the server restarts.
 	PrefixNFS4Recovery = "/nfs4rec/"
-	PrefixTokenByID  = "/token/by-id/"
-	PrefixTokenIndex = "/token/by-ns/"
+	PrefixTokenByID    = "/token/by-id/"
+	PrefixTokenIndex   = "/token/by-ns/"
 )
 
 // recordVersion is the format of the records below; a record of another

@@ -13,10 +13,10 @@ import (
 	"sync"
 
 	"github.com/vnfsd/vnfsd/internal/export"
+	"github.com/vnfsd/vnfsd/internal/nfs4/state"
 	"github.com/vnfsd/vnfsd/internal/ns"
 	"github.com/vnfsd/vnfsd/internal/sched"
 	"github.com/vnfsd/vnfsd/internal/store"
-	"github.com/vnfsd/vnfsd/internal/nfs4/state"
 	"github.com/vnfsd/vnfsd/internal/vserver"
 )
 

@@ -227,7 +227,6 @@ func (s *Server) limits() wire.Limits {
 	return l
 }
 
-
 // New returns a Server. The grace period starts now: only clients with
 // recovery records may reclaim until it ends. Start starts the lease
 // reaper (which also reports the end of grace); Close stops it.

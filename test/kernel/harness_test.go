@@ -409,6 +409,15 @@ func startServer(t *testing.T, h *harnessEnv, ns string, extra ...string) *serve
 	return s
 }
 
+// quotedVersions is versions as a JSON list's elements.
+func quotedVersions() string {
+	q := make([]string, len(versions))
+	for i, v := range versions {
+		q[i] = `"` + v + `"`
+	}
+	return strings.Join(q, ", ")
+}
+
 // serverGrace is the grace period of the server, in seconds: the
 // smallest vnfsd accepts.
 const serverGrace = 10
@@ -453,7 +462,7 @@ func (s *server) setGrace(ns string, seconds int) error {
 		}},
 	}
 	defer client.CloseIdleConnections()
-	req, err := http.NewRequest(http.MethodPatch, "http://"+apiAddr+"/v1/server?ns=/default", strings.NewReader(fmt.Sprintf(`{"grace_seconds": %d}`, seconds)))
+	req, err := http.NewRequest(http.MethodPatch, "http://"+apiAddr+"/v1/server?ns=/default", strings.NewReader(fmt.Sprintf(`{"grace_seconds": %d, "versions": [%s]}`, seconds, quotedVersions())))
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 // versions are the NFS versions vnfsd offers; the whole workload runs on
 // each of them. The agent knows the mount options of "3", "4.0", "4.1"
 // and "4.2".
-var versions = []string{"3"}
+var versions = []string{"3", "4.0", "4.1", "4.2"}
 
 // cases are the workload, in the order the guest runs them (the names are
 // those of test/kernel/agent/cases.go).
