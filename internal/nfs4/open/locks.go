@@ -163,6 +163,14 @@ func (t *Table) lockNew(c Caller, a LockArgs, typ lock.Type) (LockResult, *Seq, 
 	t.mu.Lock()
 	if lo != nil {
 		q.hold(lo)
+		if len(lo.states) == 0 {
+			// A lock-owner without lock stateids (its LOCKs were
+			// denied, or its stateids freed with their open) is new
+			// again to the client, which frees its lock-owner and may
+			// reuse the owner string with seqid 0 (Linux does, for
+			// the next process); Linux nfsd has dropped it by then.
+			lo.seq = seqCache{}
+		}
 		if c.Minor == 0 {
 			if lo.seq.valid && a.LockSeqid != lo.seq.last+1 {
 				err = nfserr.BadSeqid

@@ -554,17 +554,19 @@ func TestSeqid40(t *testing.T) {
 	if ls.Seqid != 3 {
 		t.Errorf("lock stateid seqid %d, want 3", ls.Seqid)
 	}
-	// DENIED is mutating too.
+	// DENIED is mutating for the open-owner. The lock-owner, left
+	// without a lock stateid, is new again: the Linux client frees it
+	// and reuses the owner string, with seqid 0, for the next process.
 	o2 := e.open40(6, "o2", 1, fA, ShareBoth, 0)
 	_, err = e.lockNew(c40(6), fA, WriteLT, 20, 1, o2, 3, "lo2", 7)
 	e.want("conflict", err, nfserr.Denied)
-	_, err = e.lockNew(c40(6), fA, WriteLT, 20, 1, o2, 4, "lo2", 7)
-	e.want("lock seqid not advanced", err, nfserr.BadSeqid)
-	_, err = e.lockNew(c40(6), fA, WriteLT, 40, 1, o2, 4, "lo2", 8)
+	_, err = e.lockNew(c40(6), fA, WriteLT, 20, 1, o2, 4, "lo2", 0)
+	e.want("owner string reused after a DENIED", err, nfserr.Denied)
+	_, err = e.lockNew(c40(6), fA, WriteLT, 40, 1, o2, 5, "lo2", 0)
 	e.want("after a DENIED", err, nfserr.OK)
 	// The lock-owner's clientid must be the open's (4.0).
 	_, _, err = e.tb.Lock(c40(6), LockArgs{File: fA, Type: WriteLT, Offset: 50, Length: 1, NewLockOwner: true,
-		OpenSeqid: 5, OpenStateid: o2, LockOwnerClientid: 5, LockOwner: []byte("lo3")})
+		OpenSeqid: 6, OpenStateid: o2, LockOwnerClientid: 5, LockOwner: []byte("lo3")})
 	e.want("lock-owner of another client", err, nfserr.BadStateid)
 }
 
