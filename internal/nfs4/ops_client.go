@@ -158,6 +158,11 @@ func (cs *compound) opBindConnToSession(a *wire.BindConnToSessionArgs, w *xdr.Wr
 }
 
 func (cs *compound) opDestroyClientid(a *wire.DestroyClientidArgs, w *xdr.Writer) error {
+	// The client table learns of state at OPEN; whether any is left
+	// (CLOSE and LOCKU do not tell it) is the open table's to say.
+	if !cs.s.opens.HasState(a.Clientid) {
+		cs.s.clients.SetHasState(a.Clientid, false)
+	}
 	return status(w, cs.s.clients.DestroyClientID(a.Clientid))
 }
 

@@ -133,6 +133,7 @@ type compound struct {
 	clientID uint64     // from SEQUENCE's session (4.1)
 	opIndex  int
 	numOps   int
+	trace    []string // ops and statuses, for the debug log
 }
 
 // compound serves PROC4_COMPOUND.
@@ -185,6 +186,9 @@ func (s *Server) compound(ctx context.Context, call *oncrpc.Call, w *xdr.Writer)
 		}
 		w.Uint32(op.Num)
 		status = cs.run(ctx, op, w)
+		if s.log.Enabled(ctx, slog.LevelDebug) {
+			cs.trace = append(cs.trace, wire.Opnum(op.Num).String()+":"+status.String())
+		}
 		if cs.seq != nil && cs.seq.Replay != nil {
 			// A retried request: its reply, as first sent.
 			w.Truncate(start)
@@ -217,6 +221,9 @@ func (s *Server) compound(ctx context.Context, call *oncrpc.Call, w *xdr.Writer)
 	w.PutUint32At(countAt, uint32(n))
 	if cs.seq != nil {
 		cs.seq.Done(w.B[start:])
+	}
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.Debug("nfs4 compound", "minor", hdr.MinorVersion, "ops", cs.trace, "status", status.String(), "remote", call.Remote.String())
 	}
 	return nil
 }
