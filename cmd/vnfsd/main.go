@@ -129,6 +129,10 @@ type serveFlags struct {
 	exportRO     bool
 	noRootSquash bool
 	threads      int
+	// versions, lease and grace (seconds) patch /default only when
+	// given (else what is stored, perhaps set through the API, stays).
+	versions     []string
+	lease, grace int
 	// api is the REST API's address; invalid (zero) when "off".
 	api         netip.AddrPort
 	apiExplicit bool
@@ -161,8 +165,19 @@ func parseServe(args []string, stderr io.Writer) (*serveFlags, error) {
 	fs.BoolVar(&f.noRootSquash, "no-root-squash", false, "do not map root to nobody (root_squash is the default)")
 	fs.IntVar(&f.threads, "threads", defaultThreads, "`n` requests of /default served at once on the shared pool (0: /default stopped)")
 	api := fs.String("api", defaultAPI, "`addr`ess (IP:port) of the REST API, or \"off\"")
+	versions := fs.String("versions", "", "NFS `list` served by /default, comma-separated, of 3, 4.0, 4.1, 4.2 (default: as stored; 3 at first)")
+	fs.IntVar(&f.lease, "lease", 0, "NFSv4 lease time of /default in `seconds` (default: as stored; 90 at first)")
+	fs.IntVar(&f.grace, "grace", 0, "grace period of /default in `seconds` after each start (default: as stored; 90 at first)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *versions != "" {
+		for _, v := range strings.Split(*versions, ",") {
+			f.versions = append(f.versions, strings.TrimSpace(v))
+		}
+	}
+	if f.lease < 0 || f.grace < 0 {
+		return nil, usageErr(fs, "--lease, --grace: seconds must be positive")
 	}
 	fs.Visit(func(fl *flag.Flag) { f.apiExplicit = f.apiExplicit || fl.Name == "api" })
 	if *api != "off" {
@@ -361,6 +376,15 @@ func defaultSeed(f *serveFlags, data, exportDir string) control.Seed {
 	}
 	if f.fault != "" {
 		s.Faults = map[string]string{"/export": f.fault}
+	}
+	if f.versions != nil {
+		s.Patch.Versions = &f.versions
+	}
+	if f.lease > 0 {
+		s.Patch.LeaseSeconds = &f.lease
+	}
+	if f.grace > 0 {
+		s.Patch.GraceSeconds = &f.grace
 	}
 	return s
 }

@@ -355,8 +355,11 @@ func (a *apiClient) do(method, route string, body any, want int, out any) {
 }
 
 type apiServer struct {
-	UUID      string `json:"uuid"`
-	Threads   int    `json:"threads"`
+	UUID      string   `json:"uuid"`
+	Threads   int      `json:"threads"`
+	Versions  []string `json:"versions"`
+	Lease     int      `json:"lease_seconds"`
+	Grace     int      `json:"grace_seconds"`
 	Listeners []struct {
 		Addr  string `json:"addr"`
 		Netns string `json:"netns"`
@@ -539,5 +542,34 @@ func TestDefaultStopped(t *testing.T) {
 	var stderr bytes.Buffer
 	if code := run([]string{"serve", "--data", data, "--listen", "192.0.2.1", "--api", "off"}, io.Discard, &stderr); code != exitError || !strings.Contains(stderr.String(), "192.0.2.1") {
 		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+// TestVersionFlags: --versions, --lease and --grace configure /default
+// when given; without them what is stored (set through the API) stays.
+func TestVersionFlags(t *testing.T) {
+	bin := buildVnfsd(t)
+	data := t.TempDir()
+	d := startDaemon(t, bin, "--data", data, "--listen", "127.0.0.93", "--nfs-port", "0", "--mount-port", "0",
+		"--portmap-port", "0", "--api", "127.0.0.1:0", "--versions", "3,4.1", "--lease", "20", "--grace", "15")
+	var s apiServer
+	newAPIClient(t, d, data).do("GET", "/v1/server?ns=/default", nil, 200, &s)
+	if !s.Status.Running || strings.Join(s.Versions, ",") != "3,4.1" || s.Lease != 20 || s.Grace != 15 {
+		t.Fatalf("/default with flags: %+v", s)
+	}
+	newAPIClient(t, d, data).do("PATCH", "/v1/server?ns=/default", map[string]any{"versions": []string{"4.0", "4.2"}}, 200, &s)
+	d.stop()
+
+	d = startDaemon(t, bin, "--data", data, "--listen", "127.0.0.93", "--nfs-port", "0", "--mount-port", "0",
+		"--portmap-port", "0", "--api", "127.0.0.1:0")
+	newAPIClient(t, d, data).do("GET", "/v1/server?ns=/default", nil, 200, &s)
+	if strings.Join(s.Versions, ",") != "4.0,4.2" || s.Lease != 20 || s.Grace != 15 {
+		t.Fatalf("/default after a restart without the flags: %+v", s)
+	}
+	d.stop()
+
+	var stderr bytes.Buffer
+	if code := run([]string{"serve", "--data", data, "--listen", "127.0.0.93", "--api", "off", "--versions", "3,5"}, io.Discard, &stderr); code == 0 || !strings.Contains(stderr.String(), "5") {
+		t.Fatalf("--versions 3,5: exit %d: %s", code, stderr.String())
 	}
 }
