@@ -89,6 +89,22 @@ func (m *Manager) Unshare(file FileID, owner Owner) bool {
 	return true
 }
 
+// SharesOf lists the share reservations of one file.
+func (m *Manager) SharesOf(file FileID) []Share {
+	sh := m.shardOf(file)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	f := sh.files[file]
+	if f == nil {
+		return nil
+	}
+	out := make([]Share, 0, len(f.shares))
+	for _, e := range f.shares {
+		out = append(out, Share{File: f.id, Owner: e.owner, Access: e.access, Deny: e.deny})
+	}
+	return out
+}
+
 // Shares lists the share reservations.
 func (m *Manager) Shares() []Share {
 	var out []Share

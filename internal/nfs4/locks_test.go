@@ -52,6 +52,19 @@ func TestLockConflict(t *testing.T) {
 	if aLock.Seqid != 1 || aLock.Other == aOpen.Other {
 		t.Errorf("new lock stateid %+v (open's other %x)", aLock, aOpen.Other)
 	}
+	// The lock-owner's next seqid: 0 went with the first LOCK; every
+	// LOCK and LOCKU below, failed or not, uses the next (RFC 7530
+	// section 9.1.7: NFS4ERR_INVAL does not keep the seqid).
+	lseq := uint32(1)
+	// A range of length 0, or past the end of the offsets, is
+	// NFS4ERR_INVAL (RFC 7530 section 16.10.4, RFC 8881 section 18.10.3).
+	for _, rg := range [][2]uint64{{0, 0}, {1 << 63, 1<<63 + 1}, {0xffffffffffffffff, 2}} {
+		res := call(t, a.c, 0, c4.Putfh(fh), c4.LockExisting(c4.WRITE_LT, false, rg[0], rg[1], aLock, lseq))
+		lseq++
+		wantStatuses(t, res, c4.NFS4ERR_INVAL, ok(c4.OP_PUTFH), fail(c4.OP_LOCK, c4.NFS4ERR_INVAL))
+		res = call(t, a.c, 0, c4.Putfh(fh), c4.Lockt(c4.WRITE_LT, rg[0], rg[1], aOwner))
+		wantStatuses(t, res, c4.NFS4ERR_INVAL, ok(c4.OP_PUTFH), fail(c4.OP_LOCKT, c4.NFS4ERR_INVAL))
+	}
 	// A's own LOCKT over its lock: no conflict with itself.
 	mustOK(t, call(t, a.c, 0, c4.Putfh(fh), c4.Lockt(c4.WRITE_LT, 0, 10, aOwner)))
 
@@ -71,9 +84,10 @@ func TestLockConflict(t *testing.T) {
 
 	// A unlocks (LOCKU with the lock-owner's next seqid): the lock
 	// stateid's seqid goes up.
-	res = mustOK(t, call(t, a.c, 0, c4.Putfh(fh), c4.Locku(c4.WRITE_LT, 1, aLock, 0, 100)))
-	if u := stateidOf(t, res.Ops[1]); u.Other != aLock.Other || u.Seqid != aLock.Seqid+1 {
-		t.Errorf("LOCKU stateid %+v, want seqid %d of %x", u, aLock.Seqid+1, aLock.Other)
+	res = mustOK(t, call(t, a.c, 0, c4.Putfh(fh), c4.Locku(c4.WRITE_LT, lseq, aLock, 0, 100)))
+	aUnlocked := stateidOf(t, res.Ops[1])
+	if aUnlocked.Other != aLock.Other || aUnlocked.Seqid != aLock.Seqid+1 {
+		t.Errorf("LOCKU stateid %+v, want seqid %d of %x", aUnlocked, aLock.Seqid+1, aLock.Other)
 	}
 
 	// Now B locks, then extends with its existing lock-owner.
@@ -88,14 +102,20 @@ func TestLockConflict(t *testing.T) {
 	wantStatuses(t, res, c4.NFS4ERR_DENIED, ok(c4.OP_PUTFH), fail(c4.OP_LOCKT, c4.NFS4ERR_DENIED))
 	wantDenied(t, res.Ops[1], c4.LockDenied{Offset: 50, Length: 10, Locktype: c4.WRITE_LT, Owner: bOwner})
 	// Read locks share: A's read lock over B's read range is granted.
-	res = mustOK(t, call(t, a.c, 0, c4.Putfh(fh), c4.LockExisting(c4.READ_LT, false, 205, 1, aLock, 2)))
+	lseq++
+	mustOK(t, call(t, a.c, 0, c4.Putfh(fh), c4.LockExisting(c4.READ_LT, false, 205, 1, aUnlocked, lseq)))
+	lseq++
+	// The old lock stateid is NFS4ERR_OLD_STATEID.
+	res = call(t, a.c, 0, c4.Putfh(fh), c4.LockExisting(c4.READ_LT, false, 300, 1, aLock, lseq))
+	wantStatuses(t, res, c4.NFS4ERR_OLD_STATEID, ok(c4.OP_PUTFH), fail(c4.OP_LOCK, c4.NFS4ERR_OLD_STATEID))
 }
 
 // TestShareReservation: OPEN's share_deny (RFC 8881 section 9.7, RFC 7530
 // section 9.9): client A opens with deny WRITE, so client B's OPEN for
 // write is NFS4ERR_SHARE_DENIED while its OPEN for read is granted, and a
-// deny of A's access is refused too; after A's OPEN_DOWNGRADE to deny
-// none, B opens for write; after CLOSE, B's deny both is granted.
+// deny of A's access is refused too; after A's OPEN_DOWNGRADE to its
+// first OPEN's read and deny none, B opens for write; after the CLOSEs,
+// B's deny both is granted.
 func TestShareReservation(t *testing.T) {
 	ts := newServer(t, newBackend(t), serverOpts{})
 	a := ts.session(t, "share-a")
@@ -103,7 +123,13 @@ func TestShareReservation(t *testing.T) {
 	c40 := newClient40(t, ts, "share-c40")
 	dir := rootFH(t, nil, 0, a, "a")
 
+	// A opens for read, then again for both with deny write (an upgrade
+	// of the same open: the stateid's seqid goes to 2).
+	_, aRead := openFile(t, a, dir, "oa", "shared", c4.OPEN4_SHARE_ACCESS_READ, c4.OPEN4_SHARE_DENY_NONE)
 	fh, aOpen := openFile(t, a, dir, "oa", "shared", c4.OPEN4_SHARE_ACCESS_BOTH, c4.OPEN4_SHARE_DENY_WRITE)
+	if aOpen.Other != aRead.Other || aOpen.Seqid != aRead.Seqid+1 {
+		t.Errorf("OPEN upgrade: stateid %+v, want seqid %d of %x", aOpen, aRead.Seqid+1, aRead.Other)
+	}
 	bOwner := c4.StateOwner{Clientid: b.Clientid, Owner: []byte("ob")}
 	for _, tc := range []struct {
 		access, deny uint32
@@ -111,7 +137,7 @@ func TestShareReservation(t *testing.T) {
 	}{
 		{c4.OPEN4_SHARE_ACCESS_WRITE, c4.OPEN4_SHARE_DENY_NONE, c4.NFS4ERR_SHARE_DENIED},
 		{c4.OPEN4_SHARE_ACCESS_BOTH, c4.OPEN4_SHARE_DENY_NONE, c4.NFS4ERR_SHARE_DENIED},
-		{c4.OPEN4_SHARE_ACCESS_READ, c4.OPEN4_SHARE_DENY_READ, c4.NFS4ERR_SHARE_DENIED}, // A reads
+		{c4.OPEN4_SHARE_ACCESS_READ, c4.OPEN4_SHARE_DENY_READ, c4.NFS4ERR_SHARE_DENIED},  // A reads
 		{c4.OPEN4_SHARE_ACCESS_READ, c4.OPEN4_SHARE_DENY_WRITE, c4.NFS4ERR_SHARE_DENIED}, // A writes
 	} {
 		res := do(t, b, c4.Putfh(dir), c4.OpenNull(0, tc.access, tc.deny, bOwner, "shared"))
@@ -121,13 +147,24 @@ func TestShareReservation(t *testing.T) {
 	res := call(t, c40.c, 0, c4.Putfh(dir), c4.OpenNull(c40.next(), c4.OPEN4_SHARE_ACCESS_WRITE, 0, c40.owner, "shared"))
 	wantStatuses(t, res, c4.NFS4ERR_SHARE_DENIED, ok(c4.OP_PUTFH), fail(c4.OP_OPEN, c4.NFS4ERR_SHARE_DENIED))
 
+	// I/O with the anonymous stateid is subject to share reservations
+	// too: WRITE against A's deny write is NFS4ERR_LOCKED, READ is fine
+	// (RFC 8881 section 9.7, RFC 7530 section 9.9).
+	res = do(t, b, c4.Putfh(fh), c4.Write(c4.AnonymousStateid, 0, c4.UNSTABLE4, []byte("x")))
+	wantStatuses(t, res, c4.NFS4ERR_LOCKED, ok(c4.OP_SEQUENCE), ok(c4.OP_PUTFH), fail(c4.OP_WRITE, c4.NFS4ERR_LOCKED))
+	mustOK(t, do(t, b, c4.Putfh(fh), c4.Read(c4.AnonymousStateid, 0, 1)))
+
 	res = mustOK(t, do(t, b, c4.Putfh(dir), c4.OpenNull(0, c4.OPEN4_SHARE_ACCESS_READ, c4.OPEN4_SHARE_DENY_NONE, bOwner, "shared")))
 	bRead := stateidOf(t, res.Ops[2])
 	// WRITE with B's read-only open: NFS4ERR_OPENMODE.
 	res = do(t, b, c4.Putfh(fh), c4.Write(bRead, 0, c4.UNSTABLE4, []byte("x")))
 	wantStatuses(t, res, c4.NFS4ERR_OPENMODE, ok(c4.OP_SEQUENCE), ok(c4.OP_PUTFH), fail(c4.OP_WRITE, c4.NFS4ERR_OPENMODE))
 
-	// A downgrades to read, deny none: B may now write.
+	// A downgrade must be the union of some of the OPENs' bits (RFC 7530
+	// section 16.19.4): write alone was never asked, NFS4ERR_INVAL.
+	res = do(t, a, c4.Putfh(fh), c4.OpenDowngrade(aOpen, 0, c4.OPEN4_SHARE_ACCESS_WRITE, c4.OPEN4_SHARE_DENY_NONE))
+	wantStatuses(t, res, c4.NFS4ERR_INVAL, ok(c4.OP_SEQUENCE), ok(c4.OP_PUTFH), fail(c4.OP_OPEN_DOWNGRADE, c4.NFS4ERR_INVAL))
+	// A downgrades to its first OPEN's read, deny none: B may now write.
 	res = mustOK(t, do(t, a, c4.Putfh(fh), c4.OpenDowngrade(aOpen, 0, c4.OPEN4_SHARE_ACCESS_READ, c4.OPEN4_SHARE_DENY_NONE)))
 	aDown := stateidOf(t, res.Ops[2])
 	if aDown.Other != aOpen.Other || aDown.Seqid != aOpen.Seqid+1 {
@@ -157,18 +194,14 @@ func TestShareReservation(t *testing.T) {
 }
 
 // TestLeaseExpiryFreesLocks: a client that stops renewing its lease loses
-// its lock to another client that wants it (RFC 8881 section 8.3, RFC
-// 7530 section 9.6.3: after the lease expired the server may release the
-// state; the package state keeps it as a courtesy client only until
-// another client conflicts with it). Lease 1 s; client B renews while it
-// waits.
+// its lock (or share reservation) to another client that wants it (RFC
+// 8881 section 8.3, RFC 7530 section 9.6.3: once the lease expired the
+// server may release the state; package state keeps it as a courtesy
+// client only until another client conflicts with it, Table.Revoke).
+// Lease 1 s; client B renews while it waits.
 func TestLeaseExpiryFreesLocks(t *testing.T) {
-	for _, v40 := range []bool{false, true} {
-		name := "4.1 holder"
-		if v40 {
-			name = "4.0 holder"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, holder := range []string{"4.1 lock", "4.0 lock", "4.1 share"} {
+		t.Run(holder, func(t *testing.T) {
 			t.Parallel()
 			lease := time.Second
 			ts := newServer(t, newBackend(t), serverOpts{Lease: lease})
@@ -178,44 +211,59 @@ func TestLeaseExpiryFreesLocks(t *testing.T) {
 			b := ts.session(t, "lease-b")
 			dir := rootFH(t, nil, 0, b, "a")
 			var fh []byte
-			if v40 {
+			switch holder {
+			case "4.0 lock":
 				a := newClient40(t, ts, "lease-a40")
 				var open c4.Stateid
 				fh, open = a.open(t, dir, "leased", c4.OPEN4_SHARE_ACCESS_BOTH, 0)
 				mustOK(t, call(t, a.c, 0, c4.Putfh(fh),
 					c4.LockNew(c4.WRITE_LT, false, 0, 0xffffffffffffffff, a.next(), open, 0, c4.StateOwner{Clientid: a.clientid, Owner: []byte("la")})))
-			} else {
+			case "4.1 lock":
 				a := ts.session(t, "lease-a41")
 				var open c4.Stateid
 				fh, open = openFile(t, a, dir, "oa", "leased", c4.OPEN4_SHARE_ACCESS_BOTH, 0)
 				mustOK(t, do(t, a, c4.Putfh(fh),
 					c4.LockNew(c4.WRITE_LT, false, 0, 0xffffffffffffffff, 0, open, 0, c4.StateOwner{Clientid: a.Clientid, Owner: []byte("la")})))
+			case "4.1 share":
+				a := ts.session(t, "lease-a41s")
+				fh, _ = openFile(t, a, dir, "oa", "leased", c4.OPEN4_SHARE_ACCESS_BOTH, c4.OPEN4_SHARE_DENY_BOTH)
 			}
 			start := time.Now()
-			_, bOpen := openFile(t, b, dir, "ob", "leased", c4.OPEN4_SHARE_ACCESS_BOTH, 0)
-			lock := c4.LockNew(c4.WRITE_LT, false, 0, 10, 0, bOpen, 0, c4.StateOwner{Clientid: b.Clientid, Owner: []byte("lb")})
-			res := do(t, b, c4.Putfh(fh), lock)
-			if res.Status != c4.NFS4ERR_DENIED {
-				t.Fatalf("LOCK while the holder's lease is valid: %v, want NFS4ERR_DENIED", res.Status)
+			var want c4.Status
+			var try func() *c4.Result
+			if holder == "4.1 share" {
+				want = c4.NFS4ERR_SHARE_DENIED
+				owner := c4.StateOwner{Clientid: b.Clientid, Owner: []byte("ob")}
+				try = func() *c4.Result {
+					return do(t, b, c4.Putfh(dir), c4.OpenNull(0, c4.OPEN4_SHARE_ACCESS_READ, 0, owner, "leased"))
+				}
+			} else {
+				want = c4.NFS4ERR_DENIED
+				_, bOpen := openFile(t, b, dir, "ob", "leased", c4.OPEN4_SHARE_ACCESS_BOTH, 0)
+				lock := c4.LockNew(c4.WRITE_LT, false, 0, 10, 0, bOpen, 0, c4.StateOwner{Clientid: b.Clientid, Owner: []byte("lb")})
+				try = func() *c4.Result { return do(t, b, c4.Putfh(fh), lock) }
+			}
+			if res := try(); res.Status != want {
+				t.Fatalf("while the holder's lease is valid: %v %s, want %v", res.Status, describe(res), want)
 			}
 			// A sends nothing more. B asks again every 200 ms (which
 			// renews B's lease) until A's lease expired and a bit more.
 			var got c4.Status
 			for time.Since(start) < 2*lease+500*time.Millisecond {
 				time.Sleep(200 * time.Millisecond)
-				res = do(t, b, c4.Putfh(fh), lock)
+				res := try()
 				if got = res.Status; got == c4.NFS4_OK {
 					break
 				}
-				if got != c4.NFS4ERR_DENIED {
-					t.Fatalf("LOCK: %v %s", got, describe(res))
+				if got != want {
+					t.Fatalf("%v %s", got, describe(res))
 				}
 			}
 			if got != c4.NFS4_OK {
-				t.Fatalf("LOCK %v after the holder's lease (%v) expired %v ago, want NFS4_OK", got, lease, time.Since(start)-lease)
+				t.Fatalf("%v %v after the holder's lease (%v) expired, want NFS4_OK", got, time.Since(start)-lease, lease)
 			}
 			if since := time.Since(start); since < lease {
-				t.Errorf("lock granted after %v, before the holder's lease of %v expired", since, lease)
+				t.Errorf("granted after %v, before the holder's lease of %v expired", since, lease)
 			}
 		})
 	}

@@ -170,6 +170,18 @@ func (cs *compound) opDestroyClientid(a *wire.DestroyClientidArgs, w *xdr.Writer
 // gets its cached reply: compound sends cs.seq.Replay instead of
 // executing anything.
 func (cs *compound) opSequence(a *wire.SequenceArgs, w *xdr.Writer) error {
+	// The session's limits are checked before the slot is touched, so
+	// that a refused request leaves it as it was (as Linux nfsd).
+	info, err := cs.s.clients.Session(a.Sessionid)
+	if err != nil {
+		return err
+	}
+	if uint32(cs.numOps) > info.Fore.MaxOperations {
+		return nfserr.TooManyOps
+	}
+	if uint32(len(cs.call.Args)) > info.Fore.MaxRequestSize {
+		return nfserr.ReqTooBig
+	}
 	q, err := cs.s.clients.Sequence(state.SequenceArgs{
 		SessionID: a.Sessionid, SequenceID: a.Sequenceid, SlotID: a.Slotid,
 		HighestSlotID: a.HighestSlotid, CacheThis: a.Cachethis || cs.numOps == 1, Conn: connKey(cs.call),
@@ -182,14 +194,14 @@ func (cs *compound) opSequence(a *wire.SequenceArgs, w *xdr.Writer) error {
 	if q.Replay != nil {
 		return nil
 	}
-	if uint32(cs.numOps) > q.MaxOperations {
-		return nfserr.TooManyOps
-	}
-	if uint32(len(cs.call.Args)) > q.MaxRequestSize {
-		return nfserr.ReqTooBig
+	flags := q.StatusFlags
+	if flags&state.SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED != 0 && cs.s.opens.Revoked(q.ClientID) == 0 {
+		// The revoked state is gone from the open table already (the
+		// client's stateids are unknown now): report it once.
+		cs.s.clients.SetStatusFlags(q.ClientID, 0, state.SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED)
 	}
 	r := wire.SequenceRes{Sessionid: q.SessionID, Sequenceid: q.SequenceID, Slotid: q.SlotID,
-		HighestSlotid: q.HighestSlotID, TargetHighestSlotid: q.TargetHighestSlotID, StatusFlags: q.StatusFlags}
+		HighestSlotid: q.HighestSlotID, TargetHighestSlotid: q.TargetHighestSlotID, StatusFlags: flags}
 	r.Encode(w)
 	return nil
 }
@@ -203,7 +215,12 @@ func (cs *compound) opReclaimComplete(a *wire.ReclaimCompleteArgs, w *xdr.Writer
 		}
 		return status(w, nil)
 	}
-	return status(w, cs.s.clients.ReclaimComplete(cs.clientID, a.OneFS))
+	if err := cs.s.clients.ReclaimComplete(cs.clientID, a.OneFS); err != nil {
+		return err
+	}
+	// The last client to reclaim may have ended the grace period.
+	cs.s.graceCheck()
+	return status(w, nil)
 }
 
 // clientKey is the lock.Owner.Client of an NFSv4 client.

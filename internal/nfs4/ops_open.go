@@ -252,6 +252,7 @@ func (cs *compound) open(ctx context.Context, a *wire.OpenArgs, tx *open.OpenTx,
 			return nfserr.Access
 		}
 	}
+	cs.s.revokeShareHolders(fileID(&obj), access, deny, c.Clientid)
 	res, err := tx.Open(fileID(&obj), access, deny, reclaim)
 	if err != nil {
 		return err
@@ -466,6 +467,7 @@ func (cs *compound) opLock(a *wire.LockArgs, w *xdr.Writer) error {
 	if err != nil && c.Clientid != 0 {
 		return err
 	}
+	cs.s.revokeLockHolders(la.File, la.Type, la.Offset, la.Length, c.Clientid)
 	resultAt := w.Len()
 	res, q, err := cs.s.opens.Lock(c, la)
 	if e, ok := replayed(err, w); ok {
@@ -501,7 +503,9 @@ func (cs *compound) opLockt(a *wire.LocktArgs, w *xdr.Writer) error {
 	if err := cs.s.clients.CheckNonReclaim(cs.caller(a.Owner.Clientid).Clientid); err != nil {
 		return err
 	}
-	d, err := cs.s.opens.LockT(cs.caller(a.Owner.Clientid), fileID(o), open.LockType(a.Locktype), a.Offset, a.Length, a.Owner.Owner)
+	c := cs.caller(a.Owner.Clientid)
+	cs.s.revokeLockHolders(fileID(o), open.LockType(a.Locktype), a.Offset, a.Length, c.Clientid)
+	d, err := cs.s.opens.LockT(c, fileID(o), open.LockType(a.Locktype), a.Offset, a.Length, a.Owner.Owner)
 	r := wire.LocktRes{Status: nfserr.Of(err)}
 	if d != nil {
 		r.Denied = denied(d)

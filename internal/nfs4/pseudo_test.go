@@ -79,6 +79,22 @@ func TestPseudoFSReaddir(t *testing.T) {
 				if !slices.Equal(names, tc.want) {
 					t.Errorf("READDIR %v: names %q, want %q", tc.path, names, tc.want)
 				}
+				if len(rd.Entries) == 0 {
+					continue
+				}
+				// Resuming after the first entry's cookie lists the rest.
+				ops[len(ops)-1] = c4.Readdir(rd.Entries[0].Cookie, rd.Cookieverf, 4096, 8192, nil)
+				rest, err := mustOK(t, r.run(t, ops...)).Last().Readdir()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var restNames []string
+				for _, e := range rest.Entries {
+					restNames = append(restNames, e.Name)
+				}
+				if !slices.Equal(restNames, tc.want[1:]) || !rest.EOF {
+					t.Errorf("READDIR %v from cookie %d: %q eof %v, want %q", tc.path, rd.Entries[0].Cookie, restNames, rest.EOF, tc.want[1:])
+				}
 			}
 		})
 	}

@@ -106,6 +106,7 @@ type Server struct {
 	done    chan struct{}
 
 	startOnce sync.Once
+	graceOnce sync.Once
 }
 
 // ServeRPC implements oncrpc.Handler.
@@ -286,7 +287,10 @@ func New(cfg Config) (*Server, error) {
 
 // Start starts the lease reaper.
 func (s *Server) Start() {
-	s.startOnce.Do(func() { go s.reaper() })
+	s.startOnce.Do(func() {
+		s.graceCheck()
+		go s.reaper()
+	})
 }
 
 // expire releases the opens and locks of a client whose state ends
@@ -302,25 +306,27 @@ func (s *Server) reaper() {
 	defer close(s.done)
 	t := time.NewTicker(max(s.lease/10, 100*time.Millisecond))
 	defer t.Stop()
-	graceDone := false
-	check := func() {
-		if !graceDone && !s.clients.InGrace() {
-			graceDone = true
-			if s.cfg.OnGraceEnd != nil {
-				s.cfg.OnGraceEnd()
-			}
-		}
-	}
-	check()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case now := <-t.C:
 			s.clients.Reap(now)
-			check()
+			s.graceCheck()
 		}
 	}
+}
+
+// graceCheck calls OnGraceEnd once, when the grace period has ended.
+func (s *Server) graceCheck() {
+	if s.clients.InGrace() {
+		return
+	}
+	s.graceOnce.Do(func() {
+		if s.cfg.OnGraceEnd != nil {
+			s.cfg.OnGraceEnd()
+		}
+	})
 }
 
 // Close stops the lease reaper. The state is dropped with the Server.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	c4 "github.com/vnfsd/vnfsd/internal/nfs4/nfs4client"
@@ -94,8 +95,8 @@ func TestSessionSetup(t *testing.T) {
 		ops[i] = c4.Putrootfh()
 	}
 	res = do(t, s, ops...)
-	if res.Status != c4.NFS4ERR_TOO_MANY_OPS || len(res.Ops) != 1 || res.Ops[0].Op != c4.OP_SEQUENCE {
-		t.Errorf("%d operations for ca_maxoperations %d: %v %s, want NFS4ERR_TOO_MANY_OPS on SEQUENCE",
+	if res.Status != c4.NFS4ERR_TOO_MANY_OPS || res.Last().Status != c4.NFS4ERR_TOO_MANY_OPS {
+		t.Errorf("%d operations for ca_maxoperations %d: %v %s, want NFS4ERR_TOO_MANY_OPS",
 			len(ops)+1, f.MaxOperations, res.Status, describe(res))
 	}
 
@@ -201,6 +202,19 @@ func TestSessionOpenReadWrite(t *testing.T) {
 		// GUARDED4 on the existing file: NFS4ERR_EXIST.
 		res = do(t, s, c4.Putfh(dir), c4.OpenCreate(0, c4.OPEN4_SHARE_ACCESS_READ, 0, owner, name, c4.GUARDED4, c4.NewFattr()))
 		wantStatuses(t, res, c4.NFS4ERR_EXIST, ok(c4.OP_SEQUENCE), ok(c4.OP_PUTFH), fail(c4.OP_OPEN, c4.NFS4ERR_EXIST))
+
+		// SETATTR of the size (with the open stateid) truncates.
+		res = mustOK(t, do(t, s, c4.Putfh(fh), c4.Setattr(op.Stateid, c4.NewFattr(c4.Size(5))),
+			c4.Getattr(c4.FATTR4_SIZE), c4.Read(op.Stateid, 0, 100)))
+		if set, err := res.Ops[2].Setattr(); err != nil || !slices.Equal(set.Attrs(), []uint32{c4.FATTR4_SIZE}) {
+			t.Errorf("SETATTR(size) attrsset %v %v", set.Attrs(), err)
+		}
+		if v := attrsOf(t, res.Ops[3]); v.Size != 5 {
+			t.Errorf("size after SETATTR %d, want 5", v.Size)
+		}
+		if r, err := res.Ops[4].Read(); err != nil || string(r.Data) != "hello" || !r.EOF {
+			t.Errorf("READ after truncation: %+v %v", r, err)
+		}
 
 		res = mustOK(t, do(t, s, c4.Putfh(fh), c4.Close(0, op.Stateid)))
 		if _, err := res.Last().Stateid(); err != nil {
@@ -337,5 +351,43 @@ func TestSessionMisordered(t *testing.T) {
 	res = mustOK(t, do(t, s, c4.Putrootfh()))
 	if sq, err := res.Ops[0].Sequence(); err != nil || sq.Sequenceid != last+1 {
 		t.Errorf("SEQUENCE after the misordered ones: %+v %v, want sequence id %d", sq, err, last+1)
+	}
+}
+
+// TestSessionSequenceErrorKeepsSlot: a SEQUENCE that fails leaves its slot
+// as it was (RFC 8881 section 18.46.3: the slot's sequence id and cached
+// reply do not change; Linux nfsd checks ca_maxoperations before it
+// touches the slot): after NFS4ERR_TOO_MANY_OPS, the same sequence id is
+// a new request, executed, not a retry answered from the cache.
+func TestSessionSequenceErrorKeepsSlot(t *testing.T) {
+	ts := newServer(t, newBackend(t), serverOpts{})
+	c := ts.dial(t)
+	ex, err := c.ExchangeID(ctx(t), 1, []byte("seq-error"), verf("se"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fore := c4.DefaultForeAttrs
+	fore.MaxOperations = 4
+	res := mustOK(t, call(t, c, 1, c4.CreateSession(c4.CreateSessionArgs{Clientid: ex.Clientid, Sequence: ex.Sequenceid,
+		Fore: fore, Back: c4.DefaultBackAttrs, CbProgram: 0x40000000})))
+	cs, err := res.Ops[0].CreateSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &c4.Session{C: c, Minor: 1, Clientid: ex.Clientid, ID: cs.Sessionid, Fore: cs.Fore, CacheThis: true}
+	mustOK(t, do(t, s, c4.ReclaimComplete(false)))
+	ops := make([]c4.Op, cs.Fore.MaxOperations)
+	for i := range ops {
+		ops[i] = c4.Putrootfh()
+	}
+	res = do(t, s, ops...) // Do does not count the sequence id as used
+	if res.Status != c4.NFS4ERR_TOO_MANY_OPS {
+		t.Fatalf("%d operations for ca_maxoperations %d: %v", len(ops)+1, cs.Fore.MaxOperations, res.Status)
+	}
+	seq := s.Seq + 1
+	res = do(t, s, c4.Putrootfh(), c4.Getfh())
+	if res.Status != c4.NFS4_OK || len(res.Ops) != 3 {
+		t.Errorf("next request with the sequence id of the failed SEQUENCE (%d): %v %s, want it executed",
+			seq, res.Status, describe(res))
 	}
 }

@@ -114,23 +114,31 @@ func Readdir(cookie uint64, verf [NFS4_VERIFIER_SIZE]byte, dircount, maxcount ui
 // Readlink is READLINK.
 func Readlink() Op { return op(OP_READLINK, nil) }
 
-// Mkdir is CREATE of a directory (createtype4 NF4DIR).
-func Mkdir(name string, attrs Fattr) Op {
+// Create is CREATE (CREATE4args): createtype4 objtype with its arm
+// (linkdata for NF4LNK, spec for NF4BLK and NF4CHR, nothing for the other
+// types, including NF4REG, which the server must refuse), objname and
+// createattrs.
+func Create(objtype uint32, name string, attrs Fattr, linkdata string, spec Specdata) Op {
 	return op(OP_CREATE, func(w *xdr.Writer) {
-		w.Uint32(NF4DIR)
+		w.Uint32(objtype)
+		switch objtype {
+		case NF4LNK:
+			w.String(linkdata)
+		case NF4BLK, NF4CHR:
+			w.Uint32(spec.Specdata1)
+			w.Uint32(spec.Specdata2)
+		}
 		w.String(name)
 		attrs.encode(w)
 	})
 }
 
+// Mkdir is CREATE of a directory (createtype4 NF4DIR).
+func Mkdir(name string, attrs Fattr) Op { return Create(NF4DIR, name, attrs, "", Specdata{}) }
+
 // Symlink is CREATE of a symbolic link (createtype4 NF4LNK, linktext4).
 func Symlink(name, target string, attrs Fattr) Op {
-	return op(OP_CREATE, func(w *xdr.Writer) {
-		w.Uint32(NF4LNK)
-		w.String(target)
-		w.String(name)
-		attrs.encode(w)
-	})
+	return Create(NF4LNK, name, attrs, target, Specdata{})
 }
 
 // Remove is REMOVE (component4 target).
