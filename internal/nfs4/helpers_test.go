@@ -54,7 +54,7 @@ type backend struct {
 	key        fh.Key
 }
 
-func newBackend(t *testing.T) *backend {
+func newBackend(t testing.TB) *backend {
 	t.Helper()
 	b := &backend{dirA: t.TempDir(), dirC: t.TempDir()}
 	var exps []*export.Export
@@ -88,7 +88,7 @@ func newBackend(t *testing.T) *backend {
 // on 127.0.0.1, set up as vserver.Start does: its own lock.Manager in
 // grace until the NFSv4 grace period ends.
 type testServer struct {
-	t          *testing.T
+	t          testing.TB
 	opts       serverOpts
 	b          *backend
 	table      atomic.Pointer[export.Table]
@@ -100,7 +100,7 @@ type testServer struct {
 	stopped    bool
 }
 
-func newServer(t *testing.T, b *backend, o serverOpts) *testServer {
+func newServer(t testing.TB, b *backend, o serverOpts) *testServer {
 	t.Helper()
 	if o.Rec == nil {
 		o.Rec = state.NewMemoryRecovery()
