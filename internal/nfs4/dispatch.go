@@ -118,6 +118,14 @@ func (cs *compound) exec(ctx context.Context, op wire.Op, w *xdr.Writer) error {
 		return cs.opVerify(ctx, a.ObjAttributes, false, w)
 	case *wire.NverifyArgs:
 		return cs.opVerify(ctx, a.ObjAttributes, true, w)
+	case *wire.SeekArgs:
+		return cs.opSeek(ctx, a, w)
+	case *wire.AllocateArgs:
+		return cs.opAllocate(ctx, a.Stateid, a.Offset, a.Length, false, w)
+	case *wire.DeallocateArgs:
+		return cs.opAllocate(ctx, a.Stateid, a.Offset, a.Length, true, w)
+	case *wire.CopyArgs:
+		return cs.opCopy(ctx, a, w)
 	}
 	switch op.Num {
 	case wire.OpPutrootfh, wire.OpPutpubfh:

@@ -230,3 +230,25 @@ type FS interface {
 	// StatFS returns the file system usage seen from id.
 	StatFS(ctx context.Context, c *Cred, id ID) (FSStat, error)
 }
+
+// Space is implemented by backends that support the space operations of
+// NFSv4.2 (RFC 7862): finding data and holes, reserving and releasing
+// blocks, and copying within the backend. Permissions are those of
+// Read (Seek) and Write (the others, on the destination for Copy).
+type Space interface {
+	// Seek returns the offset of the first byte of data (data true) or
+	// of a hole at or after off, and whether that offset is the end of
+	// the file (the implicit hole there). An offset at or past the end
+	// of the file, or no data after it, is ENXIO.
+	Seek(ctx context.Context, c *Cred, id ID, off uint64, data bool) (uint64, bool, error)
+	// Allocate reserves blocks for [off, off+length), growing the file
+	// if needed (fallocate mode 0).
+	Allocate(ctx context.Context, c *Cred, id ID, off, length uint64) error
+	// Deallocate releases the blocks of [off, off+length) (reads of it
+	// return zeros; the size does not change).
+	Deallocate(ctx context.Context, c *Cred, id ID, off, length uint64) error
+	// Copy copies count bytes (0: to the end of src) from src at srcOff
+	// to dst at dstOff and returns how many were copied (fewer at the
+	// end of src). The data is unstable until a Commit of dst.
+	Copy(ctx context.Context, c *Cred, src ID, srcOff uint64, dst ID, dstOff, count uint64) (uint64, error)
+}
