@@ -268,7 +268,18 @@ func (cs *compound) opAccess(ctx context.Context, a *wire.AccessArgs, w *xdr.Wri
 		return err
 	}
 	const all = vfs.AccessRead | vfs.AccessLookup | vfs.AccessModify | vfs.AccessExtend | vfs.AccessDelete | vfs.AccessExecute
-	want := a.Access & all
+	at, err := cs.attr(ctx, o)
+	if err != nil {
+		return err
+	}
+	// RFC 8881 section 18.1.3: LOOKUP is meaningless for anything but a
+	// directory, EXECUTE for a directory, DELETE only for a directory;
+	// supported holds the bits asked for that are meaningful here.
+	meaningful := uint32(all &^ (vfs.AccessLookup | vfs.AccessDelete))
+	if at.Type == vfs.TypeDir {
+		meaningful = all &^ vfs.AccessExecute
+	}
+	want := a.Access & meaningful
 	var got uint32
 	if o.pseudo != nil {
 		got = want & (vfs.AccessRead | vfs.AccessLookup | vfs.AccessExecute)

@@ -60,6 +60,10 @@ func (cs *compound) opReaddir(ctx context.Context, a *wire.ReaddirArgs, w *xdr.W
 				return false
 			}
 			fattr.EncodeRdattrError(w, nfserr.Of(rderr))
+		} else if src == nil {
+			// No attributes asked for: an empty fattr4.
+			w.Uint32(0)
+			w.Uint32(0)
 		} else if e := fattr.Encode(w, a.AttrRequest, src); e != nil {
 			err = e
 			w.Truncate(mark)
