@@ -217,14 +217,12 @@ func (cs *compound) open(ctx context.Context, a *wire.OpenArgs, tx *open.OpenTx,
 	case vfs.TypeRegular:
 	case vfs.TypeDir:
 		return nfserr.Isdir
-	case vfs.TypeSymlink:
+	default:
+		// 4.0 has no status for "not a regular file": NFS4ERR_SYMLINK,
+		// as Linux nfsd answers, makes the Linux client do the right
+		// thing (and pynfs OPEN7 expects it); 4.1 has WRONG_TYPE.
 		if cs.minor == 0 {
 			return nfserr.Symlink
-		}
-		return nfserr.WrongType
-	default:
-		if cs.minor == 0 {
-			return nfserr.Inval
 		}
 		return nfserr.WrongType
 	}
@@ -398,6 +396,20 @@ func (cs *compound) fileFH() (*object, error) {
 	return o, nil
 }
 
+// lockFH is the current filehandle of LOCK, LOCKT and LOCKU: a regular
+// file (RFC 7530 section 16.10.4: NFS4ERR_ISDIR, NFS4ERR_SYMLINK or
+// NFS4ERR_INVAL otherwise; pynfs LKT2).
+func (cs *compound) lockFH(ctx context.Context) (*object, error) {
+	o, err := cs.fileFH()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cs.regularFile(ctx, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
 func (cs *compound) opOpenDowngrade(a *wire.OpenDowngradeArgs, w *xdr.Writer) error {
 	o, err := cs.fileFH()
 	if err != nil {
@@ -429,8 +441,8 @@ func (cs *compound) opClose(a *wire.CloseArgs, w *xdr.Writer) error {
 	return cs.stateidResult(ns, q, err, w, resultAt)
 }
 
-func (cs *compound) opLock(a *wire.LockArgs, w *xdr.Writer) error {
-	o, err := cs.fileFH()
+func (cs *compound) opLock(ctx context.Context, a *wire.LockArgs, w *xdr.Writer) error {
+	o, err := cs.lockFH(ctx)
 	if err != nil {
 		return err
 	}
@@ -490,8 +502,8 @@ func denied(d *open.LockDenied) wire.Lock4Denied {
 		Owner: wire.StateOwner4{Clientid: d.Clientid, Owner: d.Owner}}
 }
 
-func (cs *compound) opLockt(a *wire.LocktArgs, w *xdr.Writer) error {
-	o, err := cs.fileFH()
+func (cs *compound) opLockt(ctx context.Context, a *wire.LocktArgs, w *xdr.Writer) error {
+	o, err := cs.lockFH(ctx)
 	if err != nil {
 		return err
 	}
@@ -514,8 +526,8 @@ func (cs *compound) opLockt(a *wire.LocktArgs, w *xdr.Writer) error {
 	return written(r.Status)
 }
 
-func (cs *compound) opLocku(a *wire.LockuArgs, w *xdr.Writer) error {
-	o, err := cs.fileFH()
+func (cs *compound) opLocku(ctx context.Context, a *wire.LockuArgs, w *xdr.Writer) error {
+	o, err := cs.lockFH(ctx)
 	if err != nil {
 		return err
 	}
@@ -565,11 +577,11 @@ func (cs *compound) stateOps(ctx context.Context, op wire.Op, w *xdr.Writer) err
 	case *wire.CloseArgs:
 		return cs.opClose(a, w)
 	case *wire.LockArgs:
-		return cs.opLock(a, w)
+		return cs.opLock(ctx, a, w)
 	case *wire.LocktArgs:
-		return cs.opLockt(a, w)
+		return cs.opLockt(ctx, a, w)
 	case *wire.LockuArgs:
-		return cs.opLocku(a, w)
+		return cs.opLocku(ctx, a, w)
 	case *wire.ReleaseLockownerArgs:
 		return cs.opReleaseLockowner(a, w)
 	case *wire.FreeStateidArgs:

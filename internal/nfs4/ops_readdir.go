@@ -38,16 +38,19 @@ func (cs *compound) opReaddir(ctx context.Context, a *wire.ReaddirArgs, w *xdr.W
 		return nfserr.BadCookie
 	}
 	maxcount := min(int(a.Maxcount), readdirMaxCount)
-	if maxcount < readdirOverhead+16 {
+	// The verifier, the end of the list and eof (RFC 8881 section
+	// 18.23.3: an empty directory fits in 16 bytes; pynfs RDDR8).
+	if maxcount < 16 {
 		return nfserr.Toosmall
 	}
 	dircount := int(a.Dircount)
 	start := w.Len()
 	w.Uint32(uint32(nfserr.OK))
 	w.Fixed(make([]byte, 8))      // cookieverf
-	limit := start + maxcount - 8 // room for the end marker and eof
+	limit := start + 4 + maxcount - 8 // room for the end marker and eof
 	n, used := 0, 0
 	var eof bool
+	var emitErr error // an entry's attributes failed
 	emit := func(cookie uint64, name string, src *fattr.Source, rderr error) bool {
 		mark := w.Len()
 		w.Bool(true)
@@ -55,7 +58,7 @@ func (cs *compound) opReaddir(ctx context.Context, a *wire.ReaddirArgs, w *xdr.W
 		w.String(name)
 		if rderr != nil {
 			if !fattr.IsSet(a.AttrRequest, fattr.AttrRdattrError) {
-				err = rderr
+				emitErr = rderr
 				w.Truncate(mark)
 				return false
 			}
@@ -65,7 +68,7 @@ func (cs *compound) opReaddir(ctx context.Context, a *wire.ReaddirArgs, w *xdr.W
 			w.Uint32(0)
 			w.Uint32(0)
 		} else if e := fattr.Encode(w, a.AttrRequest, src); e != nil {
-			err = e
+			emitErr = e
 			w.Truncate(mark)
 			return false
 		}
@@ -122,19 +125,22 @@ func (cs *compound) opReaddir(ctx context.Context, a *wire.ReaddirArgs, w *xdr.W
 			}
 			return emit(e.Cookie, e.Name, src, rderr)
 		})
-		if err != nil && n == 0 {
+		if err != nil {
 			w.Truncate(start)
 			return err
 		}
-		if err != nil {
-			// An entry's attributes failed after others were listed:
-			// return those; the client asks again from the last cookie.
-			err, eof = nil, false
-		}
 	}
-	if err != nil {
-		w.Truncate(start)
-		return err
+	if emitErr != nil {
+		if n == 0 {
+			// The first entry's attributes failed (an attribute that
+			// cannot be read, such as a write-only one, is
+			// NFS4ERR_INVAL: pynfs RDDR9).
+			w.Truncate(start)
+			return emitErr
+		}
+		// After others were listed: return those; the client asks
+		// again from the last cookie.
+		eof = false
 	}
 	if n == 0 && !eof {
 		w.Truncate(start)

@@ -128,7 +128,9 @@ func readOwner(r *xdr.Reader) (string, error) {
 	if r.Err() != nil {
 		return "", nfserr.Badxdr
 	}
-	if !utf8.Valid(p) {
+	if !utf8.Valid(p) || len(p) == 0 {
+		// An empty owner names nobody (RFC 8881 section 5.9; pynfs
+		// SATT16/17 expect NFS4ERR_INVAL, as Linux nfsd answers).
 		return "", nfserr.Inval
 	}
 	return string(p), nil

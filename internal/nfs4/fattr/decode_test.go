@@ -103,7 +103,7 @@ func TestDecodeSettable(t *testing.T) {
 		{name: "owner leading zero", mask: maskOwner, vals: "00000005 30313030 30000000", err: nfserr.Badowner},
 		{name: "owner too big", mask: maskOwner, vals: "0000000A 34323934 39363732 3936 0000", err: nfserr.Badowner},
 		{name: "owner negative", mask: maskOwner, vals: "00000002 2D310000", err: nfserr.Badowner},
-		{name: "owner empty", mask: maskOwner, vals: "00000000", err: nfserr.Badowner},
+		{name: "owner empty", mask: maskOwner, vals: "00000000", err: nfserr.Inval},
 		{name: "owner not UTF-8", mask: maskOwner, vals: "00000001 FF000000", err: nfserr.Inval},
 		{name: "owner truncated UTF-8", mask: maskOwner, vals: "00000002 31C30000", err: nfserr.Inval},
 		{name: "owner longer than input", mask: maskOwner, vals: "00000008 31303030", err: nfserr.Badxdr},

@@ -88,7 +88,7 @@ func TestStateidChecks(t *testing.T) {
 		{"zeros with seqid 5", c41(1), fA, Stateid{Seqid: 5}, ShareRead, nfserr.BadStateid},
 		{"anonymous read", c41(1), fA, AnonymousStateid, ShareRead, nfserr.OK},
 		{"bypass read", c41(1), fA, BypassStateid, ShareRead, nfserr.OK},
-		{"bypass write", c41(1), fA, BypassStateid, ShareWrite, nfserr.BadStateid},
+		{"bypass write (an anonymous write)", c41(1), fA, BypassStateid, ShareWrite, nfserr.OK},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := e.tb.CheckIO(c.c, c.file, c.s, c.access)
@@ -737,7 +737,7 @@ func TestCheckSpecial(t *testing.T) {
 		{AnonymousStateid, ShareRead, nfserr.OK},
 		{AnonymousStateid, ShareWrite, nfserr.Locked},
 		{BypassStateid, ShareRead, nfserr.OK},
-		{BypassStateid, ShareWrite, nfserr.BadStateid},
+		{BypassStateid, ShareWrite, nfserr.Locked}, // an anonymous write
 		{AnonymousStateid, 0, nfserr.OK},
 	} {
 		if _, err := e.tb.CheckIO(c41(2), fA, c.s, c.access); st(err) != c.want {

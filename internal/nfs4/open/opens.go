@@ -167,6 +167,14 @@ func (t *Table) open(c Caller, o *owner, file lock.FileID, access, deny uint8, r
 		}
 		st = t.newStateLocked(o, kindOpen, file)
 	} else {
+		// The owner's own open of the file counts too (as Linux nfsd's
+		// per-file deny and access bits: pynfs OPEN21, OPEN25): what it
+		// denies it cannot open itself, and it cannot deny what it has
+		// open.
+		if access&st.deny != 0 || deny&st.access != 0 {
+			t.mu.Unlock()
+			return OpenResult{}, nfserr.ShareDenied
+		}
 		na |= st.access
 		nd |= st.deny
 	}
@@ -450,10 +458,11 @@ func (t *Table) CheckIO(c Caller, file lock.FileID, s Stateid, access uint8) (ui
 func (t *Table) checkSpecial(s Stateid, file lock.FileID, access uint8) error {
 	switch s {
 	case BypassStateid:
-		if access&ShareWrite != 0 {
-			return nfserr.BadStateid
+		if access&ShareWrite == 0 {
+			return nil // READ bypasses the checks
 		}
-		return nil
+		// A write with it is an anonymous write, as Linux nfsd treats
+		// it (pynfs WRT2, SATT3b).
 	case AnonymousStateid:
 	default:
 		return nfserr.BadStateid

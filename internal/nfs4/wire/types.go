@@ -13,10 +13,12 @@ import (
 // fields, authsys_parms' machinename) decodes to a Go string (a copy); an
 // optional item ("*type" or "type<1>") is a Go pointer, nil when absent.
 
-// MaxBitmapWords bounds a decoded bitmap4: attribute numbers end below
-// 32*8 (the highest defined, FATTR4_XATTR_SUPPORT, is 82), and every other
-// bitmap4 of the protocol is shorter. A longer bitmap is NFS4ERR_BADXDR.
-const MaxBitmapWords = 8
+// MaxBitmapWords bounds a decoded bitmap4. The highest attribute defined,
+// FATTR4_XATTR_SUPPORT, is 82, but a client may ask for attributes the
+// server does not know, which it must ignore (RFC 8881 section 18.7.3;
+// pynfs GATT4 asks for attribute 1000): 64 words (2048 attributes) are
+// accepted; a longer bitmap is NFS4ERR_BADXDR.
+const MaxBitmapWords = 64
 
 // Stateid4 is stateid4 (RFC 8881 section 8.2).
 type Stateid4 struct {
