@@ -46,7 +46,7 @@ func (cs *compound) opReaddir(ctx context.Context, a *wire.ReaddirArgs, w *xdr.W
 	dircount := int(a.Dircount)
 	start := w.Len()
 	w.Uint32(uint32(nfserr.OK))
-	w.Fixed(make([]byte, 8))      // cookieverf
+	w.Fixed(make([]byte, 8))          // cookieverf
 	limit := start + 4 + maxcount - 8 // room for the end marker and eof
 	n, used := 0, 0
 	var eof bool
