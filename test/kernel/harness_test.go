@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -372,13 +373,32 @@ func dieWithUs() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
 
-// server is vnfsd running in a network namespace.
+// server is vnfsd running in a network namespace. It can be restarted
+// (restart_test.go): the process changes, the data directory, the
+// addresses and the log stay.
 type server struct {
 	data   string
 	export string
-	cmd    *exec.Cmd
+	ns     string
+	args   []string // of ip(8): netns exec NS vnfsd serve ...
 	log    *lockedBuffer
-	done   chan struct{}
+
+	mu   sync.Mutex
+	proc *serverProc // the current process
+
+	// dead is closed when vnfsd exits without being asked to or does not
+	// come back from a restart: runGuest stops waiting for the guest.
+	dead     chan struct{}
+	deadOnce sync.Once
+}
+
+// serverProc is one vnfsd process.
+type serverProc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when it has exited
+	// stopping is set before the harness signals it, so that its exit
+	// is not taken for a crash.
+	stopping atomic.Bool
 }
 
 // startServer runs `vnfsd serve` in namespace ns and waits until its
@@ -386,28 +406,59 @@ type server struct {
 // serverGrace. It stops vnfsd when the test ends.
 func startServer(t *testing.T, h *harnessEnv, ns string, extra ...string) *server {
 	t.Helper()
-	s := &server{data: t.TempDir(), log: &lockedBuffer{}, done: make(chan struct{})}
+	s := &server{data: t.TempDir(), ns: ns, log: &lockedBuffer{}, dead: make(chan struct{})}
 	s.export = filepath.Join(s.data, "export")
-	args := append([]string{"netns", "exec", ns, h.vnfsd, "serve", "--data", s.data, "--listen", "127.0.0.1", "--no-root-squash", "--api", apiAddr}, extra...)
-	s.cmd = exec.Command("ip", args...)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	s.cmd.SysProcAttr = dieWithUs()
-	if err := s.cmd.Start(); err != nil {
+	s.args = append([]string{"netns", "exec", ns, h.vnfsd, "serve", "--data", s.data, "--listen", "127.0.0.1", "--no-root-squash", "--api", apiAddr}, extra...)
+	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() { s.stop(t) })
-	s.waitPorts(t, ns)
+	if err := s.waitPorts(); err != nil {
+		t.Fatal(err)
+	}
 	// A vserver starts in its NLM grace period, during which new locks
 	// are refused (the Linux client retries every few seconds): 90 s by
-	// default, which `vnfsd serve` has no flag for. Shorten it through
-	// the REST API; the vserver restarts with the new grace period.
-	if err := s.setGrace(ns, serverGrace); err != nil {
+	// default. Shorten it through the REST API; the vserver restarts
+	// with the new grace period, which is stored with its configuration
+	// (a restart of vnfsd keeps it).
+	if err := s.setGrace(serverGrace); err != nil {
 		t.Fatalf("setting the grace period to %d s: %v\n%s", serverGrace, err, s.log)
 	}
-	s.waitPorts(t, ns)
+	if err := s.waitPorts(); err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
+
+// start starts a vnfsd process with s.args.
+func (s *server) start() error {
+	p := &serverProc{cmd: exec.Command("ip", s.args...), done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = s.log, s.log
+	p.cmd.SysProcAttr = dieWithUs()
+	if err := p.cmd.Start(); err != nil {
+		return fmt.Errorf("starting vnfsd: %w", err)
+	}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+	go func() {
+		p.cmd.Wait()
+		close(p.done)
+		if !p.stopping.Load() {
+			s.markDead()
+		}
+	}()
+	return nil
+}
+
+// current returns the current process.
+func (s *server) current() *serverProc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proc
+}
+
+func (s *server) markDead() { s.deadOnce.Do(func() { close(s.dead) }) }
 
 // quotedVersions is versions as a JSON list's elements.
 func quotedVersions() string {
@@ -425,96 +476,139 @@ const serverGrace = 10
 // apiAddr is the REST API's address in the namespace.
 const apiAddr = "127.0.0.1:8786"
 
-// waitPorts waits until NFS, MOUNT and the portmapper accept connections.
-func (s *server) waitPorts(t *testing.T, ns string) {
-	t.Helper()
+// waitPorts waits until NFS, MOUNT and the portmapper of the current
+// process accept connections.
+func (s *server) waitPorts() error {
+	p := s.current()
 	deadline := time.Now().Add(20 * time.Second)
 	for _, port := range []string{"111", "20048", "2049"} {
 		for {
-			err := dialInNetns(ns, "127.0.0.1:"+port)
+			err := dialInNetns(s.ns, "127.0.0.1:"+port)
 			if err == nil {
 				break
 			}
 			select {
-			case <-s.done:
-				t.Fatalf("vnfsd exited (%v):\n%s", s.cmd.ProcessState, s.log)
+			case <-p.done:
+				return fmt.Errorf("vnfsd exited (%v):\n%s", p.cmd.ProcessState, tail(s.log.String(), 40))
 			default:
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("vnfsd did not listen on 127.0.0.1:%s in %s: %v\n%s", port, ns, err, s.log)
+				return fmt.Errorf("vnfsd did not listen on 127.0.0.1:%s in %s: %v\n%s", port, s.ns, err, tail(s.log.String(), 40))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	return nil
 }
 
-// setGrace sets grace_seconds of the server of /default (PATCH
-// /v1/server, docs/api.md) and checks that it runs with it.
-func (s *server) setGrace(ns string, seconds int) error {
-	tok, err := os.ReadFile(filepath.Join(s.data, "state", "root.token"))
-	if err != nil {
-		return err
-	}
-	client := &http.Client{
-		Timeout: 20 * time.Second,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			return dialNetns(ns, addr)
-		}},
-	}
-	defer client.CloseIdleConnections()
-	req, err := http.NewRequest(http.MethodPatch, "http://"+apiAddr+"/v1/server?ns=/default", strings.NewReader(fmt.Sprintf(`{"grace_seconds": %d, "versions": [%s]}`, seconds, quotedVersions())))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("PATCH /v1/server: %s: %s", resp.Status, body)
-	}
-	var srv struct {
-		Grace  int `json:"grace_seconds"`
-		Status struct {
-			Running bool   `json:"running"`
-			Error   string `json:"error"`
-		} `json:"status"`
-	}
-	if err := json.Unmarshal(body, &srv); err != nil {
-		return fmt.Errorf("PATCH /v1/server: %w: %s", err, body)
-	}
-	if srv.Grace != seconds || !srv.Status.Running {
-		return fmt.Errorf("PATCH /v1/server: grace %d s, running %v (%s)", srv.Grace, srv.Status.Running, srv.Status.Error)
+// serverConfig is the part of the server resource (docs/api.md) the
+// harness looks at.
+type serverConfig struct {
+	Grace    int      `json:"grace_seconds"`
+	Versions []string `json:"versions"`
+	Status   struct {
+		Running bool   `json:"running"`
+		Error   string `json:"error"`
+	} `json:"status"`
+}
+
+// check reports what differs from a running server with the harness's
+// versions and grace period.
+func (c *serverConfig) check() error {
+	if c.Grace != serverGrace || !c.Status.Running || strings.Join(c.Versions, ",") != strings.Join(versions, ",") {
+		return fmt.Errorf("grace %d s, versions %q, running %v (%s); want grace %d s, versions %q, running", c.Grace, c.Versions, c.Status.Running, c.Status.Error, serverGrace, versions)
 	}
 	return nil
 }
 
-func (s *server) stop(t *testing.T) {
+// serverAPI sends a request for the server of /default to the REST API
+// (docs/api.md) with the root token and decodes the server resource.
+func (s *server) serverAPI(method, body string) (*serverConfig, error) {
+	tok, err := os.ReadFile(filepath.Join(s.data, "state", "root.token"))
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{
+		Timeout: 20 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return dialNetns(s.ns, addr)
+		}},
+	}
+	defer client.CloseIdleConnections()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, "http://"+apiAddr+"/v1/server?ns=/default", rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s /v1/server: %s: %s", method, resp.Status, b)
+	}
+	var c serverConfig
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s /v1/server: %w: %s", method, err, b)
+	}
+	return &c, nil
+}
+
+// setGrace sets grace_seconds and the versions of the server of /default
+// (PATCH /v1/server, docs/api.md) and checks that it runs with them.
+func (s *server) setGrace(seconds int) error {
+	c, err := s.serverAPI(http.MethodPatch, fmt.Sprintf(`{"grace_seconds": %d, "versions": [%s]}`, seconds, quotedVersions()))
+	if err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return fmt.Errorf("PATCH /v1/server: %w", err)
+	}
+	return nil
+}
+
+// terminate sends SIGTERM to the current process and waits for it to
+// exit, killing it after 20 s. It reports how it ended.
+func (s *server) terminate() error {
+	p := s.current()
 	select {
-	case <-s.done:
-		if !s.cmd.ProcessState.Success() {
-			t.Errorf("vnfsd exited with %v:\n%s", s.cmd.ProcessState, tail(s.log.String(), 40))
+	case <-p.done:
+		if !p.cmd.ProcessState.Success() {
+			return fmt.Errorf("vnfsd had exited with %v", p.cmd.ProcessState)
 		}
-		return
+		return nil
 	default:
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
+	p.stopping.Store(true)
+	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.done:
-		if !s.cmd.ProcessState.Success() {
-			t.Errorf("vnfsd exited with %v after SIGTERM:\n%s", s.cmd.ProcessState, tail(s.log.String(), 40))
+	case <-p.done:
+		if !p.cmd.ProcessState.Success() {
+			return fmt.Errorf("vnfsd exited with %v after SIGTERM", p.cmd.ProcessState)
 		}
+		return nil
 	case <-time.After(20 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.done
-		t.Errorf("vnfsd did not stop within 20 s of SIGTERM:\n%s", tail(s.log.String(), 40))
+		p.cmd.Process.Kill()
+		<-p.done
+		return errors.New("vnfsd did not stop within 20 s of SIGTERM")
+	}
+}
+
+func (s *server) stop(t *testing.T) {
+	if err := s.terminate(); err != nil {
+		t.Errorf("%v:\n%s", err, tail(s.log.String(), 40))
 	}
 }
 

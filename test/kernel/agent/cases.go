@@ -95,6 +95,7 @@ var cases = map[string]func(*env) error{
 	"dir-10000":          caseDir10000,
 	"bigfile-100m":       caseBigFile100M,
 	"fcntl-locks":        caseLocks,
+	"restart-reclaim":    caseRestartReclaim,
 }
 
 // newRand returns a fast generator of pseudo-random data, different in
