@@ -141,7 +141,7 @@ func (cs *compound) exec(ctx context.Context, op wire.Op, w *xdr.Writer) error {
 	case wire.OpReadlink:
 		return cs.opReadlink(ctx, w)
 	case wire.OpSecinfoNoName:
-		return cs.opSecinfo(ctx, nil, true, w)
+		return cs.opSecinfoNoName(ctx, op.Args.(*wire.SecinfoNoNameArgs), w)
 	}
 	if h := cs.stateOps(ctx, op, w); h != errUnhandled {
 		return h

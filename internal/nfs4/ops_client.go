@@ -79,8 +79,10 @@ func (cs *compound) opExchangeID(a *wire.ExchangeIdArgs, w *xdr.Writer) error {
 	if a.StateProtect.How != wire.SP4None {
 		return nfserr.Inval
 	}
+	// The flags a client may set (Linux nfsd's EXCHGID4_FLAG_MASK_A;
+	// SUPP_FENCE_OPS is a server flag: pynfs EID4).
 	const known = wire.Exchgid4FlagSuppMovedRefer | wire.Exchgid4FlagSuppMovedMigr |
-		wire.Exchgid4FlagSuppFenceOps | wire.Exchgid4FlagBindPrincStateid | wire.Exchgid4FlagMaskPNFS |
+		wire.Exchgid4FlagBindPrincStateid | wire.Exchgid4FlagMaskPNFS |
 		wire.Exchgid4FlagUpdConfirmedRecA
 	if a.Flags&^uint32(known) != 0 {
 		return nfserr.Inval
@@ -129,6 +131,11 @@ func channelOut(c state.ChannelAttrs) wire.ChannelAttrs4 {
 }
 
 func (cs *compound) opCreateSession(a *wire.CreateSessionArgs, w *xdr.Writer) error {
+	// RFC 8881 section 18.36.3: undefined flags are NFS4ERR_INVAL
+	// (pynfs CSESS15).
+	if a.Flags&^uint32(wire.CreateSession4FlagPersist|wire.CreateSession4FlagConnBackChan|wire.CreateSession4FlagConnRDMA) != 0 {
+		return nfserr.Inval
+	}
 	res, err := cs.s.clients.CreateSession(state.CreateSessionArgs{
 		ClientID: a.Clientid, SequenceID: a.Sequence, Flags: a.Flags,
 		Fore: channelIn(a.ForeChanAttrs), Back: channelIn(a.BackChanAttrs),

@@ -120,11 +120,14 @@ func (cs *compound) opGetfh(w *xdr.Writer) error {
 	return nil
 }
 
+// SAVEFH saves the current stateid with the filehandle, RESTOREFH
+// restores both (RFC 8881 section 16.2.3.1.2; pynfs CSID10).
 func (cs *compound) opSavefh(w *xdr.Writer) error {
 	if _, err := cs.needFH(); err != nil {
 		return err
 	}
 	cs.saved = cs.cur
+	cs.savedSid, cs.haveSavedSid = cs.curSid, cs.haveSid
 	return status(w, nil)
 }
 
@@ -132,7 +135,8 @@ func (cs *compound) opRestorefh(w *xdr.Writer) error {
 	if !cs.saved.valid() {
 		return nfserr.Restorefh
 	}
-	cs.setCur(cs.saved)
+	cs.cur = cs.saved
+	cs.curSid, cs.haveSid = cs.savedSid, cs.haveSavedSid
 	return status(w, nil)
 }
 
@@ -340,6 +344,29 @@ func (cs *compound) opSecinfo(ctx context.Context, name []byte, noName bool, w *
 	w.Uint32(0) // AUTH_NONE
 	cs.cur = object{}
 	return nil
+}
+
+// opSecinfoNoName is SECINFO_NO_NAME (RFC 8881 section 18.45): the
+// security of the current filehandle (style CURRENT_FH) or of its parent
+// (style PARENT: NFS4ERR_NOENT at the root, pynfs SECNN3).
+func (cs *compound) opSecinfoNoName(ctx context.Context, a *wire.SecinfoNoNameArgs, w *xdr.Writer) error {
+	switch a.Style {
+	case 0: // SECINFO_STYLE4_CURRENT_FH
+	case 1: // SECINFO_STYLE4_PARENT
+		o, err := cs.needFH()
+		if err != nil {
+			return err
+		}
+		if err := cs.dirCheck(ctx, o); err != nil {
+			return err
+		}
+		if o.pseudo != nil && o.pseudo.Parent == nil || o.exp != nil && cs.v.tree.RootExport == o.exp.ID && cs.s.isExportRoot(ctx, o) {
+			return nfserr.Noent
+		}
+	default:
+		return nfserr.Inval
+	}
+	return cs.opSecinfo(ctx, nil, true, w)
 }
 
 // status writes a void result: the status alone.

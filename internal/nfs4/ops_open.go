@@ -272,12 +272,18 @@ func (cs *compound) open(ctx context.Context, a *wire.OpenArgs, tx *open.OpenTx,
 		}
 	}
 	r.Delegation.Type = wire.OpenDelegateNone
-	if cs.minor > 0 && a.ShareAccess&wire.Open4ShareAccessWantDelegMask != 0 &&
-		a.ShareAccess&wire.Open4ShareAccessWantDelegMask != wire.Open4ShareAccessWantNoDeleg {
-		// RFC 8881 section 18.16.3: a client that wanted one is told
-		// why there is none.
+	if want := a.ShareAccess & wire.Open4ShareAccessWantDelegMask; cs.minor > 0 && want != 0 {
+		// RFC 8881 section 18.16.3: a client that says what it wants
+		// is told why it gets no delegation (pynfs DELEG4).
 		r.Delegation.Type = wire.OpenDelegateNoneExt
-		r.Delegation.Why = wire.WND4NotSuppFtype
+		switch want {
+		case wire.Open4ShareAccessWantNoDeleg:
+			r.Delegation.Why = wire.WND4NotWanted
+		case wire.Open4ShareAccessWantCancel:
+			r.Delegation.Why = wire.WND4Cancelled
+		default:
+			r.Delegation.Why = wire.WND4NotSuppFtype
+		}
 	}
 	cs.setCur(obj)
 	cs.setSid(res.Stateid)
@@ -323,11 +329,20 @@ func (cs *compound) create(ctx context.Context, dir *object, name string, how *w
 		return object{}, nil, false, nfserr.Inval
 	}
 	c := cs.cred(dir)
-	// Unchecked create of an existing file opens it (and truncates it if
-	// the attributes set size 0); whether it was created is told by the
+	// Unchecked create of an existing file opens it; of its attributes
+	// only a size of 0 (the client's O_TRUNC) applies (RFC 8881 section
+	// 18.16.3; pynfs OPEN2). Whether it was created is told by the
 	// lookup before.
 	_, _, lerr := dir.exp.FS.Lookup(ctx, c, dir.id, name)
 	existed := lerr == nil
+	if existed && mode == vfs.Unchecked {
+		truncate := sa.Valid&vfs.SetSize != 0 && sa.Size == 0
+		sa = vfs.SetAttr{}
+		set = nil
+		if truncate {
+			sa.Valid, set = vfs.SetSize, fattr.Set(nil, fattr.AttrSize)
+		}
+	}
 	id, _, err := dir.exp.FS.Create(ctx, c, dir.id, name, mode, &sa, verf)
 	if err != nil {
 		return object{}, nil, false, err

@@ -122,19 +122,21 @@ func (s *Server) ServeRPC(ctx context.Context, call *oncrpc.Call, w *xdr.Writer)
 
 // compound is the state of one COMPOUND (RFC 8881 section 16.2.3).
 type compound struct {
-	s        *Server
-	call     *oncrpc.Call
-	v        *view
-	minor    uint32
-	cur      object // current filehandle
-	saved    object
-	curSid   wire.Stateid4 // current stateid (RFC 8881 section 16.2.3.1.2)
-	haveSid  bool
-	seq      *state.Seq // the SEQUENCE's slot (4.1), nil otherwise
-	clientID uint64     // from SEQUENCE's session (4.1)
-	opIndex  int
-	numOps   int
-	trace    []string // ops and statuses, for the debug log
+	s            *Server
+	call         *oncrpc.Call
+	v            *view
+	minor        uint32
+	cur          object // current filehandle
+	saved        object
+	curSid       wire.Stateid4 // current stateid (RFC 8881 section 16.2.3.1.2)
+	haveSid      bool
+	savedSid     wire.Stateid4 // saved with the filehandle by SAVEFH
+	haveSavedSid bool
+	seq          *state.Seq // the SEQUENCE's slot (4.1), nil otherwise
+	clientID     uint64     // from SEQUENCE's session (4.1)
+	opIndex      int
+	numOps       int
+	trace        []string // ops and statuses, for the debug log
 }
 
 // compound serves PROC4_COMPOUND.
