@@ -126,6 +126,14 @@ func (cs *compound) exec(ctx context.Context, op wire.Op, w *xdr.Writer) error {
 		return cs.opAllocate(ctx, a.Stateid, a.Offset, a.Length, true, w)
 	case *wire.CopyArgs:
 		return cs.opCopy(ctx, a, w)
+	case *wire.GetxattrArgs:
+		return cs.opGetxattr(ctx, a, w)
+	case *wire.SetxattrArgs:
+		return cs.opSetxattr(ctx, a, w)
+	case *wire.ListxattrsArgs:
+		return cs.opListxattrs(ctx, a, w)
+	case *wire.RemovexattrArgs:
+		return cs.opRemovexattr(ctx, a, w)
 	}
 	switch op.Num {
 	case wire.OpPutrootfh, wire.OpPutpubfh:

@@ -155,3 +155,100 @@ func TestSpaceOps42(t *testing.T) {
 		t.Errorf("SEEK in 4.1: %v, want NFS4ERR_OP_ILLEGAL", res.Status)
 	}
 }
+
+// Extended attribute operations (RFC 8276).
+const (
+	opGetxattr    = 72
+	opSetxattr    = 73
+	opListxattrs  = 74
+	opRemovexattr = 75
+)
+
+func xattrOp(num uint32, fields ...any) c4.Op {
+	var w xdr.Writer
+	for _, f := range fields {
+		switch v := f.(type) {
+		case uint32:
+			w.Uint32(v)
+		case uint64:
+			w.Uint64(v)
+		case string:
+			w.String(v)
+		case []byte:
+			w.Opaque(v)
+		}
+	}
+	return c4.Raw(num, w.B)
+}
+
+// TestXattrs: SETXATTR with its three options, GETXATTR, LISTXATTRS with
+// cookies and REMOVEXATTR over the local backend's user namespace.
+func TestXattrs(t *testing.T) {
+	ts := newServer(t, newBackend(t), serverOpts{})
+	s, err := ts.dial(t).NewSession(ctx(t), 2, []byte("xattr"), verf("xattr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := rootFH(t, nil, 0, s, "a")
+	owner := c4.StateOwner{Clientid: s.Clientid, Owner: []byte("oo")}
+	res := mustOK(t, do(t, s, c4.Putfh(dir),
+		c4.OpenCreate(0, c4.OPEN4_SHARE_ACCESS_BOTH, 0, owner, "x", c4.UNCHECKED4, c4.NewFattr()), c4.Getfh()))
+	f := fhOf(t, res.Ops[3])
+	status := func(ops ...c4.Op) (c4.Status, []byte) {
+		res := do(t, s, append([]c4.Op{c4.Putfh(f)}, ops...)...)
+		last := res.Ops[len(res.Ops)-1]
+		return last.Status, last.Body
+	}
+	for _, tc := range []struct {
+		name string
+		op   c4.Op
+		want c4.Status
+	}{
+		{"get missing", xattrOp(opGetxattr, "k"), c4.NFS4ERR_NOXATTR},
+		{"replace missing", xattrOp(opSetxattr, uint32(2), "k", []byte("v0")), c4.NFS4ERR_NOXATTR},
+		{"create", xattrOp(opSetxattr, uint32(1), "k", []byte("v1")), c4.NFS4_OK},
+		{"create existing", xattrOp(opSetxattr, uint32(1), "k", []byte("v2")), c4.NFS4ERR_EXIST},
+		{"replace", xattrOp(opSetxattr, uint32(2), "k", []byte("value")), c4.NFS4_OK},
+		{"either", xattrOp(opSetxattr, uint32(0), "j", []byte("")), c4.NFS4_OK},
+		{"bad option", xattrOp(opSetxattr, uint32(3), "k", []byte("v")), c4.NFS4ERR_INVAL},
+		{"empty name", xattrOp(opGetxattr, ""), c4.NFS4ERR_INVAL},
+		{"too big", xattrOp(opSetxattr, uint32(0), "big", make([]byte, 64<<10+1)), c4.NFS4ERR_XATTR2BIG},
+	} {
+		if st, _ := status(tc.op); st != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, st, tc.want)
+		}
+	}
+	st, body := status(xattrOp(opGetxattr, "k"))
+	if st != c4.NFS4_OK || string(body[4:9]) != "value" {
+		t.Fatalf("GETXATTR: %v %q", st, body)
+	}
+	// LISTXATTRS: both names, sorted; a maxcount for one name at a time
+	// pages through them with the cookie.
+	st, body = status(xattrOp(opListxattrs, uint64(0), uint32(4096)))
+	if st != c4.NFS4_OK {
+		t.Fatalf("LISTXATTRS: %v", st)
+	}
+	r := xdr.NewReader(body)
+	cookie, n := r.Uint64(), r.Uint32()
+	a, b := r.String(255), r.String(255)
+	if eof := r.Bool(); r.Err() != nil || n != 2 || a != "j" || b != "k" || !eof || cookie != 2 {
+		t.Fatalf("LISTXATTRS: cookie %d, %d names %q %q, eof %v, %v", cookie, n, a, b, eof, r.Err())
+	}
+	st, body = status(xattrOp(opListxattrs, uint64(1), uint32(24)))
+	r = xdr.NewReader(body)
+	if cookie, n := r.Uint64(), r.Uint32(); st != c4.NFS4_OK || cookie != 2 || n != 1 || r.String(255) != "k" {
+		t.Fatalf("LISTXATTRS from cookie 1: %v cookie %d n %d", st, cookie, n)
+	}
+	if st, _ := status(xattrOp(opListxattrs, uint64(0), uint32(8))); st != c4.NFS4ERR_TOOSMALL {
+		t.Errorf("LISTXATTRS maxcount 8: %v, want NFS4ERR_TOOSMALL", st)
+	}
+	if st, _ := status(xattrOp(opRemovexattr, "k")); st != c4.NFS4_OK {
+		t.Errorf("REMOVEXATTR: %v", st)
+	}
+	if st, _ := status(xattrOp(opRemovexattr, "k")); st != c4.NFS4ERR_NOXATTR {
+		t.Errorf("REMOVEXATTR again: %v, want NFS4ERR_NOXATTR", st)
+	}
+	if st, _ := status(xattrOp(opGetxattr, "k")); st != c4.NFS4ERR_NOXATTR {
+		t.Errorf("GETXATTR after remove: %v", st)
+	}
+}

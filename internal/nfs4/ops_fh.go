@@ -66,6 +66,7 @@ func (cs *compound) source(ctx context.Context, o *object, a vfs.Attr) *fattr.So
 		// a junction changes fsid, so the Linux client mounts it as a
 		// submount, as it does with the Linux nfsd.
 		src.Fsid = fattr.Fsid{Major: uint64(o.exp.ID), Minor: 0}
+		_, src.XattrSupport = o.exp.FS.(vfs.Xattrs)
 		e, id, c := o.exp, o.id, cs.cred(o)
 		src.StatFS = func() (vfs.FSStat, error) { return e.FS.StatFS(ctx, c, id) }
 		if cs.s.isExportRoot(ctx, o) {

@@ -252,3 +252,27 @@ type Space interface {
 	// end of src). The data is unstable until a Commit of dst.
 	Copy(ctx context.Context, c *Cred, src ID, srcOff uint64, dst ID, dstOff, count uint64) (uint64, error)
 }
+
+// Xattr flags of SetXattr (RFC 8276 setxattr_option4).
+const (
+	XattrEither  = 0 // create or replace
+	XattrCreate  = 1 // fail with EEXIST if it exists
+	XattrReplace = 2 // fail with ENODATA if it does not
+)
+
+// Limits of extended attributes (Linux's XATTR_NAME_MAX, XATTR_SIZE_MAX).
+const (
+	MaxXattrName  = 255
+	MaxXattrValue = 64 << 10
+)
+
+// Xattrs is implemented by backends that keep user extended attributes
+// (RFC 8276: NFS names them without the "user." prefix). Get and List
+// need read permission, Set and Remove write permission. A missing
+// attribute is ENODATA; a value over MaxXattrValue E2BIG.
+type Xattrs interface {
+	GetXattr(ctx context.Context, c *Cred, id ID, name string) ([]byte, error)
+	SetXattr(ctx context.Context, c *Cred, id ID, name string, value []byte, how int) error
+	ListXattrs(ctx context.Context, c *Cred, id ID) ([]string, error)
+	RemoveXattr(ctx context.Context, c *Cred, id ID, name string) error
+}
