@@ -654,6 +654,11 @@ func (f *FS) Read(ctx context.Context, c *vfs.Cred, id vfs.ID, p []byte, off uin
 	if off >= math.MaxInt64 {
 		return 0, true, nil
 	}
+	if uint64(len(p)) > math.MaxInt64-off {
+		// pread fails with EINVAL when offset+count passes the largest
+		// file offset; nothing can be there anyway (pynfs RD5a).
+		p = p[:math.MaxInt64-off]
+	}
 	fd, err := f.ioFD(n, false)
 	if err != nil {
 		return 0, false, err

@@ -519,6 +519,7 @@ func TestReadWrite(t *testing.T) {
 		{"zero length in file", 3, 0, "", false},
 		{"zero length at end", 12, 0, "", true},
 		{"huge offset", 1 << 63, 10, "", true},
+		{"offset+count past the largest offset", 1<<63 - 4, 10, "", true},
 	}
 	for _, tt := range tests {
 		buf := make([]byte, tt.n)
