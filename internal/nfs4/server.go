@@ -198,7 +198,7 @@ func (s *Server) compound(ctx context.Context, call *oncrpc.Call, w *xdr.Writer)
 			w.B = append(w.B, cs.seq.Replay...)
 			return nil
 		}
-		if q := cs.seq; q != nil && i > 0 {
+		if q := cs.seq; q != nil && status == nfserr.OK {
 			// RFC 8881 section 18.46.3: the operation that makes the
 			// reply too big for the session fails instead.
 			size := uint32(w.Len() - start)
