@@ -67,6 +67,44 @@ func TestSummarizeRatioIsMedianOfRoundRatios(t *testing.T) {
 	}
 }
 
+// TestSummarizeVersions: rows per version and workload; a run that
+// failed has no figures, is counted and explained, and leaves no ratio
+// for its round.
+func TestSummarizeVersions(t *testing.T) {
+	r := &report{workload: []string{"read4k"}, vers: []string{"3", "4.1"}}
+	v41 := func(round int, server string, ops float64) runRecord {
+		x := run3(round, server, ops, 0)
+		x.Vers = "4.1"
+		return x
+	}
+	failed := runRecord{Round: 2, Server: "ganesha", Failed: "nfsload: OPEN: NFS4ERR_ACCESS"}
+	failed.Workload, failed.Vers = "read4k", "4.1"
+	r.Runs = []runRecord{
+		run3(1, "vnfsd", 200, 0), run3(1, "ganesha", 100, 0),
+		v41(1, "vnfsd", 300), v41(1, "ganesha", 100),
+		v41(2, "vnfsd", 100), failed,
+	}
+	r.summarize()
+	if len(r.Rows) != 2 || r.Rows[0].Vers != "3" || r.Rows[1].Vers != "4.1" {
+		t.Fatalf("rows %+v", r.Rows)
+	}
+	if rw := r.Rows[0]; rw.Ratio != 2 || rw.GaneshaFailed != 0 || len(rw.VnfsdRounds) != 1 {
+		t.Fatalf("NFSv3 row %+v", rw)
+	}
+	rw := r.Rows[1]
+	if rw.Ratio != 3 || rw.Vnfsd != 200 || rw.Ganesha != 100 || rw.GaneshaFailed != 1 || rw.VnfsdFailed != 0 ||
+		rw.GaneshaFailure != failed.Failed || len(rw.GaneshaRounds) != 1 {
+		t.Fatalf("NFSv4.1 row %+v", rw)
+	}
+	var out bytes.Buffer
+	r.printText(&out)
+	for _, want := range []string{"NFSv3 and NFSv4.1 over TCP", "3.00x", "(failed runs 0/1)", "FAILED NFSv4.1 read4k on ganesha: nfsload: OPEN: NFS4ERR_ACCESS"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestParseFlags(t *testing.T) {
 	var errs bytes.Buffer
 	o, err := parseFlags(nil, &errs)
@@ -82,7 +120,15 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || len(o.workloads) != 2 || o.workloads[1] != "getattr" {
 		t.Fatalf("%+v %v", o, err)
 	}
-	for _, bad := range [][]string{{"-workloads", "read4k,nope"}, {"-rounds", "0"}, {"-duration", "0s"}, {"-conns", "0"}, {"x"}} {
+	if o, _ := parseFlags(nil, &errs); len(o.vers) != 1 || o.vers[0] != "3" || o.uses4() {
+		t.Fatalf("default versions %v", o.vers)
+	}
+	o, err = parseFlags([]string{"-vers", "3, 4.1,4.1"}, &errs)
+	if err != nil || len(o.vers) != 2 || o.vers[1] != "4.1" || !o.uses4() {
+		t.Fatalf("-vers 3,4.1: %+v %v", o, err)
+	}
+	for _, bad := range [][]string{{"-workloads", "read4k,nope"}, {"-rounds", "0"}, {"-duration", "0s"}, {"-conns", "0"}, {"x"},
+		{"-vers", "4.0"}, {"-vers", ""}, {"-vers", "2"}} {
 		if _, err := parseFlags(bad, &errs); err == nil {
 			t.Errorf("%v accepted", bad)
 		}

@@ -13,7 +13,12 @@
 // the same loopback path. It creates the same data set on both through NFS
 // (nfsload -setup), then runs every workload against both, alternating
 // which goes first, for several rounds, and prints the median of each
-// server and the median of the per-round ratios (vnfsd / ganesha). For
+// server and the median of the per-round ratios (vnfsd / ganesha). With
+// -vers 3,4.1 (or 4.1 alone) it also runs every workload over NFSv4.1
+// (nfsload -vers 4.1: one session per connection), vnfsd then serving
+// NFSv3 and NFSv4.0-4.2 (--versions) and ganesha NFSv3 and NFSv4 as its
+// configuration always has it (Protocols 3, 4; the export's Pseudo path
+// /export). For
 // the 1 MiB workloads it also measures the loopback ceiling (raw TCP copy
 // in 1 MiB buffers over the same path) and reports each server's
 // throughput as a share of it.
@@ -70,7 +75,13 @@ type options struct {
 	ceilingDur  time.Duration
 	vnfsdBin    string
 	nfsloadBin  string
+	vers        []string // NFS versions of the rows: "3", "4.1", "4.2"
 	args        []string
+}
+
+// uses4 reports whether NFSv4 rows are asked.
+func (o *options) uses4() bool {
+	return slices.ContainsFunc(o.vers, func(v string) bool { return v != "3" })
 }
 
 var allWorkloads = []string{"read4k", "write4k-unstable", "write4k-sync", "read1m", "write1m",
@@ -84,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured duration of one workload on one server")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each measurement")
 	wl := fs.String("workloads", strings.Join(allWorkloads, ","), "comma-separated workloads")
+	vers := fs.String("vers", "3", "comma-separated NFS `versions` to compare: 3, 4.1, 4.2 (each runs every workload)")
 	fs.IntVar(&o.conns, "conns", 4, "load generator connections")
 	fs.IntVar(&o.depth, "depth", 8, "outstanding calls per connection")
 	fs.StringVar(&o.workdir, "workdir", "/var/tmp", "`dir`ectory for the temporary directory holding both exports")
@@ -111,7 +123,22 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		}
 		o.workloads = append(o.workloads, w)
 	}
+	for _, v := range strings.Split(*vers, ",") {
+		v = strings.TrimSpace(v)
+		switch v {
+		case "":
+			continue
+		case "3", "4.1", "4.2":
+		default:
+			return nil, fmt.Errorf("-vers: unknown %q (3, 4.1, 4.2)", v)
+		}
+		if !slices.Contains(o.vers, v) {
+			o.vers = append(o.vers, v)
+		}
+	}
 	switch {
+	case len(o.vers) == 0:
+		return nil, errors.New("-vers: none")
 	case len(o.workloads) == 0:
 		return nil, errors.New("-workloads: none")
 	case o.rounds < 1 || o.rounds > 100:
@@ -140,6 +167,7 @@ type server struct {
 	mountPort int
 	proc      *proc
 	setupSecs float64
+	check4    map[string]map[string]any // nfsload -check per NFSv4 version
 }
 
 type bench struct {
@@ -278,11 +306,19 @@ func (b *bench) run(ctx context.Context) (rep *report, err error) {
 		if err := b.waitReady(ctx, s); err != nil {
 			return nil, err
 		}
+		b.check4(ctx, s)
+	}
+	// The data set is the same files whatever the version: made once per
+	// server, over NFSv3 when it is compared, else over the first
+	// version.
+	setupVers := b.o.vers[0]
+	if slices.Contains(b.o.vers, "3") {
+		setupVers = "3"
 	}
 	for _, s := range b.servers {
 		t := time.Now()
-		b.logf("creating the data set on %s", s.name)
-		if _, err := b.nfsload(ctx, s, "-setup", "-json"); err != nil {
+		b.logf("creating the data set on %s (NFSv%s)", s.name, setupVers)
+		if _, err := b.nfsload(ctx, s, "-vers", setupVers, "-setup", "-json"); err != nil {
 			return nil, fmt.Errorf("setup on %s: %w", s.name, err)
 		}
 		s.setupSecs = time.Since(t).Seconds()
@@ -297,20 +333,24 @@ func (b *bench) run(ctx context.Context) (rep *report, err error) {
 		}
 		rep.Ceiling = append(rep.Ceiling, c.MiBPerSec)
 		b.logf("round %d/%d: loopback ceiling %.0f MiB/s", round+1, b.o.rounds, c.MiBPerSec)
-		for wi, w := range b.o.workloads {
-			order := []*server{b.servers[0], b.servers[1]}
-			if (round+wi)%2 == 1 {
-				order[0], order[1] = order[1], order[0]
-			}
-			for pos, s := range order {
-				r, err := b.measure(ctx, s, w)
-				if err != nil {
-					return nil, err
+		wi := 0
+		for _, vers := range b.o.vers {
+			for _, w := range b.o.workloads {
+				order := []*server{b.servers[0], b.servers[1]}
+				if (round+wi)%2 == 1 {
+					order[0], order[1] = order[1], order[0]
 				}
-				r.Round, r.First = round+1, pos == 0
-				rep.Runs = append(rep.Runs, *r)
-				b.logf("round %d/%d %-16s %-7s %10.1f ops/s %8.1f MiB/s p99 %8.0f us errors %d%s",
-					round+1, b.o.rounds, w, s.name, r.OpsPerSec, r.MiBPerSec, r.Latency.P99, r.Errors, abortedNote(r))
+				wi++
+				for pos, s := range order {
+					r, err := b.measure(ctx, s, vers, w)
+					if err != nil {
+						return nil, err
+					}
+					r.Round, r.First = round+1, pos == 0
+					rep.Runs = append(rep.Runs, *r)
+					b.logf("round %d/%d NFSv%-3s %-16s %-7s %10.1f ops/s %8.1f MiB/s p99 %8.0f us errors %d%s",
+						round+1, b.o.rounds, vers, w, s.name, r.OpsPerSec, r.MiBPerSec, r.Latency.P99, r.Errors, abortedNote(r))
+				}
 			}
 		}
 	}
@@ -325,7 +365,10 @@ func (b *bench) run(ctx context.Context) (rep *report, err error) {
 }
 
 func abortedNote(r *runRecord) string {
-	if r.Aborted != "" {
+	switch {
+	case r.Failed != "":
+		return " FAILED: " + r.Failed
+	case r.Aborted != "":
 		return " ABORTED: " + r.Aborted
 	}
 	return ""
@@ -416,6 +459,9 @@ func (b *bench) startVnfsd(ctx context.Context) (*server, error) {
 		"--no-root-squash",
 		"--log-level", "info", // a few lines a run (mounts), and why it stopped
 	}
+	if b.o.uses4() {
+		args = append(args, "--versions", "3,4.0,4.1,4.2")
+	}
 	// A REST API listener, where this vnfsd has one, is not wanted here.
 	help, _ := exec.CommandContext(ctx, b.vnfsdBin, "serve", "-h").CombinedOutput()
 	if regexp.MustCompile(`(?m)^\s*-api\b`).Match(help) {
@@ -447,6 +493,31 @@ func (b *bench) waitReady(ctx context.Context, s *server) error {
 		case <-ctx.Done():
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// check4 asks the server for the NFSv4 versions compared (nfsload -check:
+// mount by PUTROOTFH and LOOKUP, a session) and logs what was negotiated.
+// A server that fails it is not dropped: its NFSv4 runs will fail and be
+// reported so.
+func (b *bench) check4(ctx context.Context, s *server) {
+	for _, v := range b.o.vers {
+		if v == "3" {
+			continue
+		}
+		r, err := b.nfsload(ctx, s, "-vers", v, "-check", "-json")
+		if err != nil {
+			b.logf("%s: NFSv%s check failed: %v", s.name, v, err)
+			continue
+		}
+		var m map[string]any
+		if json.Unmarshal(r.out, &m) == nil {
+			if s.check4 == nil {
+				s.check4 = map[string]map[string]any{}
+			}
+			s.check4[v] = m
+		}
+		b.logf("%s: NFSv%s: %s", s.name, v, strings.TrimSpace(string(r.out)))
 	}
 }
 
@@ -505,9 +576,11 @@ func (b *bench) ceiling(ctx context.Context) (*ceilingResult, error) {
 	return &c, nil
 }
 
-// measure runs one workload against one server and records the server's
-// CPU time during the run.
-func (b *bench) measure(ctx context.Context, s *server, workload string) (*runRecord, error) {
+// measure runs one workload over NFS version vers against one server and
+// records the server's CPU time during the run. A run that nfsload cannot
+// start (the server refuses what the workload needs) is recorded as
+// failed, and the comparison goes on.
+func (b *bench) measure(ctx context.Context, s *server, vers, workload string) (*runRecord, error) {
 	if !s.proc.alive() {
 		return nil, errors.New(s.proc.died())
 	}
@@ -518,12 +591,17 @@ func (b *bench) measure(ctx context.Context, s *server, workload string) (*runRe
 	if err != nil {
 		return nil, err
 	}
-	res, err := b.nfsload(ctx, s, "-workload", workload, "-duration", b.o.duration.String(), "-warmup", b.o.warmup.String(), "-json")
+	res, err := b.nfsload(ctx, s, "-vers", vers, "-workload", workload, "-duration", b.o.duration.String(), "-warmup", b.o.warmup.String(), "-json")
 	if err != nil {
 		if !s.proc.alive() {
 			return nil, errors.New(s.proc.died())
 		}
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		r := &runRecord{Server: s.name, Failed: err.Error()}
+		r.Workload, r.Vers = workload, vers
+		return r, nil
 	}
 	cpu1, err := cpuSeconds(s.proc.pid())
 	if err != nil {
@@ -535,6 +613,9 @@ func (b *bench) measure(ctx context.Context, s *server, workload string) (*runRe
 	r := &runRecord{Server: s.name}
 	if err := json.Unmarshal(res.out, &r.loadResult); err != nil {
 		return nil, fmt.Errorf("nfsload output: %w: %q", err, res.out)
+	}
+	if r.Vers == "" {
+		r.Vers = vers
 	}
 	r.ServerCPUSec = round3(cpu1 - cpu0)
 	r.ClientCPUSec = round3(res.cpuSec)

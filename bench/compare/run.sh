@@ -4,7 +4,9 @@
 # nfs-ganesha-vfs, rpcbind, iproute2) when missing, makes sure Go is there,
 # then runs `go run ./bench/compare` with the arguments given, e.g.
 #
-#	sudo bench/compare/run.sh                       # full comparison (~13 min)
+#	sudo bench/compare/run.sh                       # full comparison, NFSv3 (~12 min)
+#	sudo bench/compare/run.sh -vers 4.1             # the same over NFSv4.1 (~12 min)
+#	sudo bench/compare/run.sh -vers 3,4.1           # both (~24 min)
 #	sudo bench/compare/run.sh -rounds 1 -duration 3s -workloads read4k,getattr
 #	sudo bench/compare/run.sh -json-out /tmp/compare.json
 #

@@ -1,7 +1,8 @@
-// Command nfsload is a load generator for NFS servers: NFSv3 over TCP with
-// AUTH_SYS, many calls in flight on each of several connections, exact
-// latency percentiles. It is the yardstick of bench/compare, which points
-// it at vnfsd and at NFS-Ganesha in the same run.
+// Command nfsload is a load generator for NFS servers: NFSv3, or NFSv4.1
+// (-vers 4.1), over TCP with AUTH_SYS, many calls in flight on each of
+// several connections, exact latency percentiles. It is the yardstick of
+// bench/compare, which points it at vnfsd and at NFS-Ganesha in the same
+// run.
 //
 //	nfsload -setup [flags]              create the data set through NFS (idempotent)
 //	nfsload -workload NAME [flags]      run one workload and report
@@ -32,6 +33,19 @@
 //
 // Any NFS status other than NFS3_OK is an error, except NFS3ERR_NOENT for
 // lookup-missing (where NFS3_OK is the error).
+//
+// With -vers 4.1 (or 4.2) the same workloads run over NFSv4.1 as the
+// Linux client sends them (workload4.go): one client ID (EXCHANGE_ID) for
+// the process, one session per connection whose slots the connection's
+// workers use concurrently, the export found by PUTROOTFH and LOOKUP of
+// each component of -export (no MOUNT protocol), read.dat and write.dat
+// opened with OPEN (share access READ, or BOTH for writing, CLAIM_NULL)
+// and their open stateid used by READ and WRITE; churn is OPEN with
+// create, WRITE, COMMIT, CLOSE and REMOVE; readdirplus is READDIR with
+// the attributes of a Linux "plus" listing. An "RPC" is then a COMPOUND.
+// An NFSv4 error is reported with its operation ("OPEN: NFS4ERR_...").
+// -setup over 4.1 makes the same data set. At exit the run's opens are
+// closed and its sessions and client ID destroyed.
 package main
 
 import (
@@ -92,7 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.nfsPort, "nfs-port", 2049, "NFS `port`")
 	fs.IntVar(&c.mountPort, "mount-port", 20048, "MOUNT `port`")
 	fs.StringVar(&c.export, "export", "/export", "export `path` to mount")
-	fs.StringVar(&c.vers, "vers", "3", "NFS `version`: 3 (4.1 is reserved, not supported yet)")
+	fs.StringVar(&c.vers, "vers", "3", "NFS `version`: 3, 4.1 or 4.2")
 	fs.StringVar(&c.workload, "workload", "", "workload `name`: "+strings.Join(workloadNames(), ", "))
 	fs.IntVar(&c.conns, "conns", 4, "TCP connections")
 	fs.IntVar(&c.depth, "depth", 8, "outstanding calls per connection (one worker goroutine each)")
@@ -117,11 +131,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	switch c.vers {
-	case "3":
-	case "4.1", "4":
-		return nil, fmt.Errorf("-vers %s: not supported yet", c.vers)
+	case "3", "4.1", "4.2":
+	case "4", "4.0":
+		return nil, fmt.Errorf("-vers %s: NFSv4.0 is not supported (no sessions): use 4.1", c.vers)
 	default:
-		return nil, fmt.Errorf("-vers %q: unknown NFS version (3; 4.1 reserved)", c.vers)
+		return nil, fmt.Errorf("-vers %q: unknown NFS version (3, 4.1, 4.2)", c.vers)
 	}
 	modes := 0
 	for _, b := range []bool{c.setup, c.check, c.workload != ""} {
@@ -173,26 +187,59 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nfsload:", err)
 		return 2
 	}
-	e, err := connect(ctx, c)
+	var e *env
+	if c.vers == "3" {
+		e, err = connect(ctx, c)
+	} else {
+		e, err = connect4(ctx, c)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "nfsload:", err)
 		return 1
 	}
-	defer e.close()
+	defer func() {
+		if err := e.close(); err != nil {
+			fmt.Fprintln(stderr, "nfsload: releasing the NFSv4.1 state:", err)
+		}
+	}()
 	switch {
 	case c.check:
 		out := map[string]any{
-			"server": e.server, "rtmax": e.rtmax, "wtmax": e.wtmax, "dtpref": e.dtpref, "root_handle_len": len(e.root),
+			"server": e.server, "vers": c.vers, "rtmax": e.rtmax, "wtmax": e.wtmax, "dtpref": e.dtpref, "root_handle_len": len(e.root),
+		}
+		if v := e.v4; v != nil {
+			fore := v.sessions[0].Fore
+			out["slots"] = v.sessions[0].Slots()
+			out["max_request_size"] = fore.MaxRequestSize
+			out["max_response_size"] = fore.MaxResponseSize
+			out["max_response_size_cached"] = fore.MaxResponseSizeCached
+			out["max_operations"] = fore.MaxOperations
+			out["lease_time"] = v.lease
 		}
 		if c.jsonOut {
 			json.NewEncoder(stdout).Encode(out)
+		} else if v := e.v4; v != nil {
+			fore := v.sessions[0].Fore
+			fmt.Fprintf(stdout, "%s: NFSv%s, mounted %s (handle %d bytes), rtmax %d, wtmax %d; session: %d slots, "+
+				"max request %d, max response %d (cached %d), %d operations; lease %d s\n",
+				e.server, c.vers, c.export, len(e.root), e.rtmax, e.wtmax, v.sessions[0].Slots(),
+				fore.MaxRequestSize, fore.MaxResponseSize, fore.MaxResponseSizeCached, fore.MaxOperations, v.lease)
 		} else {
 			fmt.Fprintf(stdout, "%s: mounted %s (handle %d bytes), rtmax %d, wtmax %d, dtpref %d\n",
 				e.server, c.export, len(e.root), e.rtmax, e.wtmax, e.dtpref)
 		}
 		return 0
 	case c.setup:
-		st, err := setup(ctx, e)
+		// Every call gets a deadline (an oncrpc.Client keeps the last one
+		// it was given as the connection's write deadline).
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+		defer cancel()
+		var st *setupStats
+		if e.v4 != nil {
+			st, err = setup4(sctx, e)
+		} else {
+			st, err = setup(sctx, e)
+		}
 		if err != nil {
 			fmt.Fprintln(stderr, "nfsload: setup:", err)
 			return 1
@@ -221,7 +268,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // env is a connected load generator: its connections, the export's root
-// and the server's transfer sizes.
+// and the server's transfer sizes; for NFSv4.1, its client ID and
+// sessions.
 type env struct {
 	cfg     *config
 	server  string
@@ -231,6 +279,7 @@ type env struct {
 	rtmax   uint32
 	wtmax   uint32
 	dtpref  uint32
+	v4      *v4env // nil for NFSv3
 }
 
 func connect(ctx context.Context, c *config) (*env, error) {
@@ -267,9 +316,16 @@ func connect(ctx context.Context, c *config) (*env, error) {
 	return e, nil
 }
 
-func (e *env) close() {
+// close closes the connections, after releasing the NFSv4.1 state of
+// the run; it returns the error of that release.
+func (e *env) close() error {
+	var err error
+	if e.v4 != nil {
+		err = e.v4.close4()
+	}
 	for _, c := range e.clients {
 		c.Close()
 	}
 	e.clients = nil
+	return err
 }

@@ -49,7 +49,9 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-workload", "read4k"}, ""},
 		{[]string{"-setup"}, ""},
 		{[]string{"-check", "-vers", "3"}, ""},
-		{[]string{"-workload", "read4k", "-vers", "4.1"}, "not supported yet"},
+		{[]string{"-workload", "read4k", "-vers", "4.1"}, ""},
+		{[]string{"-setup", "-vers", "4.2"}, ""},
+		{[]string{"-workload", "read4k", "-vers", "4.0"}, "NFSv4.0 is not supported"},
 		{[]string{"-workload", "read4k", "-vers", "2"}, "unknown NFS version"},
 		{[]string{"-workload", "nope"}, "unknown"},
 		{[]string{}, "exactly one"},
@@ -67,8 +69,12 @@ func TestParseFlags(t *testing.T) {
 		}
 	}
 	for _, w := range workloadNames() {
-		if _, ok := workloads[w]; !ok {
+		wl, ok := workloads[w]
+		if !ok {
 			t.Errorf("workload %s listed but not defined", w)
+		}
+		if wl.op == nil || wl.op4 == nil || wl.prepare == nil || wl.prepare4 == nil || wl.unit4 == "" {
+			t.Errorf("workload %s: NFSv3 or NFSv4.1 variant missing", w)
 		}
 	}
 	if len(workloadNames()) != len(workloads) {
@@ -151,8 +157,9 @@ func TestSeqOffsetStaysInFile(t *testing.T) {
 }
 
 // startVnfsd runs a vserver in the test process on 127.0.0.1 with system-
-// chosen ports and returns the export directory and the ports.
-func startVnfsd(t *testing.T) (dir string, nfsPort, mountPort int) {
+// chosen ports and returns the export directory and the ports. It serves
+// NFSv3, or the NFS versions given (NFSv4 with minor versions 1 and 2).
+func startVnfsd(t *testing.T, versions ...uint32) (dir string, nfsPort, mountPort int) {
 	t.Helper()
 	base := t.TempDir()
 	dir = filepath.Join(base, "export")
@@ -165,6 +172,8 @@ func startVnfsd(t *testing.T) (dir string, nfsPort, mountPort int) {
 		PortmapPort: vserver.Disabled,
 		StateDir:    filepath.Join(base, "state"),
 		Exports:     []vserver.ExportConfig{{ID: 1, Path: "/export", Dir: dir, Squash: export.NoRootSquash}},
+		Versions:    versions,
+		Minor4:      []uint32{1, 2},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -325,5 +334,97 @@ func TestUnreachableServer(t *testing.T) {
 	_, code, errs := runJSON(t, "-mount-port", strconv.Itoa(port), "-nfs-port", strconv.Itoa(port), "-check")
 	if code != 1 || !strings.Contains(errs, "mount") {
 		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+// TestWorkloadsAgainstVnfsdV41 runs -check, -setup and every workload over
+// NFSv4.1 against a vserver serving only NFSv4 (no MOUNT: the export is
+// found from PUTROOTFH), and checks the COMPOUNDs each op sends.
+func TestWorkloadsAgainstVnfsdV41(t *testing.T) {
+	dir, nfsPort, _ := startVnfsd(t, 4)
+	common := []string{"-vers", "4.1", "-addr", "127.0.0.1", "-nfs-port", strconv.Itoa(nfsPort), "-mount-port", "1",
+		"-conns", "2", "-depth", "3", "-file-size-mib", "3", "-dir-entries", "300", "-readdir-maxcount", "4096", "-json"}
+	arg := func(extra ...string) []string { return append(append([]string{}, common...), extra...) }
+
+	m, code, errs := runJSON(t, arg("-check")...)
+	if code != 0 || m["vers"] != "4.1" || m["rtmax"].(float64) != 1<<20 || m["wtmax"].(float64) != 1<<20 || m["slots"].(float64) < 3 {
+		t.Fatalf("check: %d %v %s", code, m, errs)
+	}
+	if _, code, errs := runJSON(t, arg("-workload", "read4k", "-ops", "1")...); code != 1 || !strings.Contains(errs, "-setup") {
+		t.Fatalf("workload without data set: %d %s", code, errs)
+	}
+	m, code, errs = runJSON(t, arg("-setup")...)
+	if code != 0 || len(m["created"].([]any)) != 5 {
+		t.Fatalf("setup: %d %v %s", code, m, errs)
+	}
+	content, err := os.ReadFile(filepath.Join(dir, "nfsload", readName))
+	want := make([]byte, 3<<20)
+	fillContent(want, 0)
+	if err != nil || !bytes.Equal(content, want) {
+		t.Fatalf("read.dat content differs from the data set's (%v)", err)
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, "nfsload", dirName))
+	if err != nil || len(ents) != 300 {
+		t.Fatalf("dir10k: %d entries, %v", len(ents), err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nfsload", churnName, "leftover"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, code, errs = runJSON(t, arg("-setup")...)
+	if code != 0 || len(m["created"].([]any)) != 0 || m["churn_leftovers_removed"].(float64) != 1 {
+		t.Fatalf("second setup: %d %v %s", code, m, errs)
+	}
+
+	const perWorker = 15
+	workers := 2 * 3
+	for _, w := range workloadNames() {
+		t.Run(w, func(t *testing.T) {
+			m, code, errs := runJSON(t, arg("-workload", w, "-ops", strconv.Itoa(perWorker), "-commit-every", "4")...)
+			if code != 0 || errs != "" {
+				t.Fatalf("exit %d: %s %v", code, errs, m)
+			}
+			if m["errors"].(float64) != 0 || m["error_kinds"] != nil || m["vers"] != "4.1" {
+				t.Fatalf("errors: %v", m)
+			}
+			if got := m["ops"].(float64); got != float64(workers*perWorker) {
+				t.Fatalf("ops %v, want %d", got, workers*perWorker)
+			}
+			rpcs := m["rpcs"].(float64)
+			switch w {
+			case "churn": // OPEN, WRITE, COMMIT, CLOSE, REMOVE
+				if rpcs != 5*float64(workers*perWorker) {
+					t.Fatalf("churn: %v COMPOUNDs", rpcs)
+				}
+			case "write4k-unstable", "write1m":
+				if rpcs != float64(workers*(perWorker+perWorker/4)) {
+					t.Fatalf("%s: %v COMPOUNDs", w, rpcs)
+				}
+			case "readdirplus":
+				if rpcs < 2*float64(workers*perWorker) {
+					t.Fatalf("readdirplus in one call per listing (%v COMPOUNDs)", rpcs)
+				}
+			default:
+				if rpcs != float64(workers*perWorker) {
+					t.Fatalf("%s: %v COMPOUNDs", w, rpcs)
+				}
+			}
+			if w == "read1m" && m["io_size"].(float64) != 1<<20 {
+				t.Fatalf("read1m io_size %v", m["io_size"])
+			}
+		})
+	}
+	churned, _ := os.ReadDir(filepath.Join(dir, "nfsload", churnName))
+	if len(churned) != 0 {
+		t.Fatalf("churn left %d files", len(churned))
+	}
+	// Errors are reported with the operation and the NFSv4 status.
+	m, _, _ = runJSON(t, append(arg("-workload", "lookup", "-ops", "20"), "-dir-entries", "100000")...)
+	kinds, _ := m["error_kinds"].(map[string]any)
+	if m["errors"].(float64) == 0 || kinds["LOOKUP: NFS4ERR_NOENT"] == nil {
+		t.Fatalf("lookup of missing names: %v", m)
+	}
+	m, code, _ = runJSON(t, append(arg("-workload", "readdirplus", "-ops", "1"), "-dir-entries", "301")...)
+	if code != 0 || m["errors"].(float64) != float64(workers) || m["ops"].(float64) != 0 {
+		t.Fatalf("readdirplus with the wrong count: %d %v", code, m)
 	}
 }

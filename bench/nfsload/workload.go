@@ -14,29 +14,44 @@ import (
 	"time"
 
 	"github.com/vnfsd/vnfsd/internal/nfs3"
+	c4 "github.com/vnfsd/vnfsd/internal/nfs4/nfs4client"
 	"github.com/vnfsd/vnfsd/internal/oncrpc"
 	"github.com/vnfsd/vnfsd/internal/vfs"
 )
 
 // workload is one kind of load. prepare runs once before the workers
-// start (untimed); op is one measured operation of a worker.
+// start (untimed); op is one measured operation of a worker. The 4
+// variants are the same work over NFSv4.1 (workload4.go).
 type workload struct {
-	unit    string // what one op is, for the report
-	prepare func(d *dataset) error
-	op      func(w *worker) (bytes int64, err error)
+	unit     string // what one op is, for the report
+	prepare  func(d *dataset) error
+	op       func(w *worker) (bytes int64, err error)
+	unit4    string
+	prepare4 func(d *dataset) error
+	op4      func(w *worker) (bytes int64, err error)
 }
 
 var workloads = map[string]workload{
-	"read4k":           {"READ 4 KiB", prepRead, opRead4k},
-	"write4k-unstable": {"WRITE 4 KiB UNSTABLE", prepWrite, opWrite4kUnstable},
-	"write4k-sync":     {"WRITE 4 KiB FILE_SYNC", prepWrite, opWrite4kSync},
-	"read1m":           {"READ 1 MiB", prepRead, opRead1m},
-	"write1m":          {"WRITE 1 MiB UNSTABLE", prepWrite, opWrite1m},
-	"getattr":          {"GETATTR", prepGetattr, opGetattr},
-	"lookup":           {"LOOKUP", prepDir, opLookup},
-	"lookup-missing":   {"LOOKUP (NOENT)", prepDir, opLookupMissing},
-	"churn":            {"file: CREATE+WRITE 4 KiB+COMMIT+REMOVE", prepChurn, opChurn},
-	"readdirplus":      {"full READDIRPLUS listing", prepDir, opReaddirplus},
+	"read4k": {"READ 4 KiB", prepRead, opRead4k,
+		"READ 4 KiB", prepRead4, opRead4k4},
+	"write4k-unstable": {"WRITE 4 KiB UNSTABLE", prepWrite, opWrite4kUnstable,
+		"WRITE 4 KiB UNSTABLE", prepWrite4, opWrite4kUnstable4},
+	"write4k-sync": {"WRITE 4 KiB FILE_SYNC", prepWrite, opWrite4kSync,
+		"WRITE 4 KiB FILE_SYNC4", prepWrite4, opWrite4kSync4},
+	"read1m": {"READ 1 MiB", prepRead, opRead1m,
+		"READ 1 MiB", prepRead4, opRead1m4},
+	"write1m": {"WRITE 1 MiB UNSTABLE", prepWrite, opWrite1m,
+		"WRITE 1 MiB UNSTABLE", prepWrite4, opWrite1m4},
+	"getattr": {"GETATTR", prepGetattr, opGetattr,
+		"GETATTR", prepGetattr4, opGetattr4},
+	"lookup": {"LOOKUP", prepDir, opLookup,
+		"LOOKUP+GETFH+GETATTR", prepDir4, opLookup4},
+	"lookup-missing": {"LOOKUP (NOENT)", prepDir, opLookupMissing,
+		"LOOKUP (NOENT)", prepDir4, opLookupMissing4},
+	"churn": {"file: CREATE+WRITE 4 KiB+COMMIT+REMOVE", prepChurn, opChurn,
+		"file: OPEN(create)+WRITE 4 KiB+COMMIT+CLOSE+REMOVE", prepChurn4, opChurn4},
+	"readdirplus": {"full READDIRPLUS listing", prepDir, opReaddirplus,
+		"full READDIR listing (plus attributes)", prepDir4, opReaddirplus4},
 }
 
 // workloadNames lists the workloads in the order bench/compare runs them.
@@ -48,7 +63,8 @@ func workloadNames() []string {
 // dataset holds the handles a workload works on.
 type dataset struct {
 	e         *env
-	n         *nfsc
+	n         *nfsc  // NFSv3
+	c         *conn4 // NFSv4.1
 	bench     []byte
 	file      []byte // read.dat or write.dat
 	fileSize  uint64
@@ -60,6 +76,12 @@ type dataset struct {
 	workers   int
 	runID     string
 	writeData []byte
+
+	// NFSv4.1: the open stateid of file, and PUTFH operations built once.
+	stateid  c4.Stateid
+	putFile  c4.Op
+	putDir   c4.Op
+	attrPuts []c4.Op
 }
 
 func (d *dataset) lookup(dir []byte, name string) ([]byte, error) {
@@ -141,7 +163,9 @@ func prepChurn(d *dataset) error {
 type worker struct {
 	id    int
 	d     *dataset
-	n     *nfsc
+	ctx   context.Context
+	n     *nfsc  // NFSv3
+	c4    *conn4 // NFSv4.1
 	rng   *rand.Rand
 	seq   uint64        // ops done (sequential position, name counter)
 	excl  time.Duration // time of the last op not to count as its latency
@@ -317,15 +341,29 @@ func (r *Result) print(out io.Writer) {
 	}
 }
 
+// rpcCount is the counter of the calls of the worker's client.
+func (w *worker) rpcCount() *int64 {
+	if w.c4 != nil {
+		return &w.c4.rpcs
+	}
+	return &w.n.rpcs
+}
+
 // errKind classifies an error for the report and says whether the
-// worker must stop (the connection is gone).
+// worker must stop (the connection or the session is gone).
 func errKind(err error) (kind string, fatal bool) {
 	var se *statusError
+	var s4 *status4Error
 	var re *oncrpc.RPCError
 	var ve *verifyError
 	switch {
 	case errors.As(err, &se):
 		return se.stat.String(), false
+	case errors.As(err, &s4):
+		// An NFSv4 status is reported with its operation. A SEQUENCE
+		// that fails for another reason than NFS4ERR_DELAY means the
+		// session is unusable.
+		return s4.Error(), s4.op == "SEQUENCE" && s4.stat != c4.NFS4ERR_DELAY
 	case errors.As(err, &re):
 		return re.Error(), false
 	case errors.As(err, &ve):
@@ -341,15 +379,27 @@ func runWorkload(ctx context.Context, e *env, name string) (*Result, error) {
 	wl := workloads[name]
 	d := &dataset{
 		e:       e,
-		n:       newNFSC(ctx, e.clients[0], e.cred),
 		workers: c.conns * c.depth,
 		runID:   "c" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
 	}
+	unit, prepare, op := wl.unit, wl.prepare, wl.op
+	// The preparation's calls get a deadline (an oncrpc.Client keeps the
+	// last one it was given as the connection's write deadline).
+	pctx, pcancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer pcancel()
 	var err error
-	if d.bench, err = d.lookup(e.root, c.dir); err != nil {
+	if e.v4 != nil {
+		unit, prepare, op = wl.unit4, wl.prepare4, wl.op4
+		d.c = e.v4.conn(pctx, 0)
+		d.bench, err = d.lookup4(e.root, c.dir)
+	} else {
+		d.n = newNFSC(pctx, e.clients[0], e.cred)
+		d.bench, err = d.lookup(e.root, c.dir)
+	}
+	if err != nil {
 		return nil, err
 	}
-	if err := wl.prepare(d); err != nil {
+	if err := prepare(d); err != nil {
 		return nil, err
 	}
 	d.commitN = c.commitEvery
@@ -377,9 +427,14 @@ func runWorkload(ctx context.Context, e *env, name string) (*Result, error) {
 		w := &worker{
 			id:   i,
 			d:    d,
-			n:    newNFSC(rctx, e.clients[i%len(e.clients)], e.cred),
+			ctx:  rctx,
 			rng:  rand.New(rand.NewPCG(uint64(i), 0x6e66736c6f6164)),
 			errs: map[string]int64{},
+		}
+		if e.v4 != nil {
+			w.c4 = e.v4.conn(rctx, i)
+		} else {
+			w.n = newNFSC(rctx, e.clients[i%len(e.clients)], e.cred)
 		}
 		if c.opsPerConn > 0 {
 			w.lat = make([]time.Duration, 0, c.opsPerConn)
@@ -388,7 +443,7 @@ func runWorkload(ctx context.Context, e *env, name string) (*Result, error) {
 		}
 		workers[i] = w
 		wg.Go(func() {
-			finished[i] = w.loop(wl.op, measure, end, c.opsPerConn)
+			finished[i] = w.loop(op, measure, end, c.opsPerConn)
 		})
 	}
 	wg.Wait()
@@ -404,7 +459,7 @@ func runWorkload(ctx context.Context, e *env, name string) (*Result, error) {
 	}
 
 	res := &Result{
-		Workload: name, Unit: wl.unit, Server: e.server, Vers: c.vers,
+		Workload: name, Unit: unit, Server: e.server, Vers: c.vers,
 		Conns: c.conns, Depth: c.depth, IOSize: d.large,
 		Seconds:    elapsed.Seconds(),
 		ErrorKinds: map[string]int64{},
@@ -413,7 +468,7 @@ func runWorkload(ctx context.Context, e *env, name string) (*Result, error) {
 	var bytes int64
 	for _, w := range workers {
 		res.Ops += w.ops
-		res.RPCs += w.n.rpcs
+		res.RPCs += *w.rpcCount()
 		bytes += w.bytes
 		lat = append(lat, w.lat...)
 		for k, v := range w.errs {
@@ -456,8 +511,8 @@ func (w *worker) loop(op func(*worker) (int64, error), measure, end time.Time, n
 		if n <= 0 && !t0.Before(end) {
 			break
 		}
-		if w.n.ctx.Err() != nil {
-			w.fatal = w.n.ctx.Err()
+		if w.ctx.Err() != nil {
+			w.fatal = w.ctx.Err()
 			break
 		}
 		w.excl = 0
@@ -466,7 +521,7 @@ func (w *worker) loop(op func(*worker) (int64, error), measure, end time.Time, n
 		w.seq++
 		counted := !t0.Before(measure)
 		if !counted {
-			w.n.rpcs = 0
+			*w.rpcCount() = 0
 		}
 		if err != nil {
 			kind, fatal := errKind(err)

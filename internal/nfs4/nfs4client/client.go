@@ -29,14 +29,21 @@ type Compound struct {
 }
 
 // Encode returns the XDR of the COMPOUND4args.
-func (c Compound) Encode() []byte {
-	var w xdr.Writer
+func (c Compound) Encode() []byte { return c.AppendEncode(nil) }
+
+// AppendEncode appends the XDR of the COMPOUND4args to b and returns the
+// extended buffer.
+func (c Compound) AppendEncode(b []byte) []byte {
+	w := xdr.Writer{B: b}
 	w.String(c.Tag)
 	w.Uint32(c.Minor)
 	w.Uint32(uint32(len(c.Ops)))
 	for _, o := range c.Ops {
 		w.Uint32(o.Num)
 		w.B = append(w.B, o.Args...)
+		if o.Data != nil {
+			w.Opaque(o.Data)
+		}
 	}
 	return w.B
 }

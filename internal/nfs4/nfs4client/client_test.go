@@ -113,6 +113,20 @@ func TestEncodeCompound(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("COMPOUND4args\n%x\nwant\n%x", got, want)
 	}
+	// WriteData encodes as Write does, with the data referenced, and
+	// AppendEncode appends.
+	sid := Stateid{Seqid: 7, Other: [12]byte{1, 2, 3}}
+	for _, data := range [][]byte{[]byte("hello"), {}, nil, make([]byte, 4096)} {
+		w, wd := Write(sid, 9, FILE_SYNC4, data), WriteData(sid, 9, FILE_SYNC4, data)
+		a := Compound{Minor: 1, Ops: []Op{Putrootfh(), w, Commit(0, 0)}}.Encode()
+		b := Compound{Minor: 1, Ops: []Op{Putrootfh(), wd, Commit(0, 0)}}.AppendEncode([]byte("prefix"))
+		if !bytes.Equal(b[:6], []byte("prefix")) || !bytes.Equal(a, b[6:]) {
+			t.Errorf("WriteData of %d bytes\n%x\nwant\n%x", len(data), b[6:], a)
+		}
+		if len(data) > 0 && &wd.Data[0] != &data[0] {
+			t.Error("WriteData copied the data")
+		}
+	}
 }
 
 // TestDecodeResult splits hand-written COMPOUND4res into results.

@@ -12,6 +12,9 @@ import (
 type Op struct {
 	Num  uint32
 	Args []byte
+	// Data, when not nil, is encoded after Args as an XDR opaque: the
+	// data of WriteData, referenced rather than copied into Args.
+	Data []byte
 }
 
 // Raw returns an operation with the given number and argument bytes, sent
@@ -311,6 +314,21 @@ func Write(s Stateid, offset uint64, stable uint32, data []byte) Op {
 	})
 }
 
+// WriteData is Write without copying data: the Op refers to it until the
+// COMPOUND is encoded, so data must not change before.
+func WriteData(s Stateid, offset uint64, stable uint32, data []byte) Op {
+	o := op(OP_WRITE, func(w *xdr.Writer) {
+		s.encode(w)
+		w.Uint64(offset)
+		w.Uint32(stable)
+	})
+	if data == nil {
+		data = []byte{}
+	}
+	o.Data = data
+	return o
+}
+
 // Commit is COMMIT: offset, count.
 func Commit(offset uint64, count uint32) Op {
 	return op(OP_COMMIT, func(w *xdr.Writer) {
@@ -543,3 +561,6 @@ func TestStateid(ids ...Stateid) Op {
 
 // FreeStateid is FREE_STATEID (4.1).
 func FreeStateid(s Stateid) Op { return op(OP_FREE_STATEID, s.encode) }
+
+// Delegreturn is DELEGRETURN (stateid4 deleg_stateid).
+func Delegreturn(s Stateid) Op { return op(OP_DELEGRETURN, s.encode) }
