@@ -38,16 +38,28 @@ func xattrKey(b []byte) (string, error) {
 	return string(b), nil
 }
 
-func (cs *compound) opGetxattr(ctx context.Context, a *wire.GetxattrArgs, w *xdr.Writer) error {
+// xattrTarget checks the current filehandle, its backend and the key of
+// an attribute operation; write also requires a writable export.
+func (cs *compound) xattrTarget(key []byte, write bool) (*object, vfs.Xattrs, string, error) {
 	o, err := cs.needFH()
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
 	x, err := cs.xattrs(o)
 	if err != nil {
-		return err
+		return nil, nil, "", err
 	}
-	name, err := xattrKey(a.Name)
+	if write {
+		if err := writable(o); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	name, err := xattrKey(key)
+	return o, x, name, err
+}
+
+func (cs *compound) opGetxattr(ctx context.Context, a *wire.GetxattrArgs, w *xdr.Writer) error {
+	o, x, name, err := cs.xattrTarget(a.Name, false)
 	if err != nil {
 		return err
 	}
@@ -61,18 +73,7 @@ func (cs *compound) opGetxattr(ctx context.Context, a *wire.GetxattrArgs, w *xdr
 }
 
 func (cs *compound) opSetxattr(ctx context.Context, a *wire.SetxattrArgs, w *xdr.Writer) error {
-	o, err := cs.needFH()
-	if err != nil {
-		return err
-	}
-	x, err := cs.xattrs(o)
-	if err != nil {
-		return err
-	}
-	if err := writable(o); err != nil {
-		return err
-	}
-	name, err := xattrKey(a.Key)
+	o, x, name, err := cs.xattrTarget(a.Key, true)
 	if err != nil {
 		return err
 	}
@@ -92,18 +93,7 @@ func (cs *compound) opSetxattr(ctx context.Context, a *wire.SetxattrArgs, w *xdr
 }
 
 func (cs *compound) opRemovexattr(ctx context.Context, a *wire.RemovexattrArgs, w *xdr.Writer) error {
-	o, err := cs.needFH()
-	if err != nil {
-		return err
-	}
-	x, err := cs.xattrs(o)
-	if err != nil {
-		return err
-	}
-	if err := writable(o); err != nil {
-		return err
-	}
-	name, err := xattrKey(a.Name)
+	o, x, name, err := cs.xattrTarget(a.Name, true)
 	if err != nil {
 		return err
 	}
