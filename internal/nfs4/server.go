@@ -164,6 +164,12 @@ func (s *Server) compound(ctx context.Context, call *oncrpc.Call, w *xdr.Writer)
 	cs := &compound{s: s, call: call, v: s.views.get(s.cfg.Exports()), minor: hdr.MinorVersion, numOps: int(hdr.NumOps)}
 	status := nfserr.OK
 	n := 0
+	keep := false // a 4.0 reply the duplicate request cache keeps
+	defer func() {
+		if !keep {
+			call.SkipCache()
+		}
+	}()
 	if err := wire.CheckNumOps(hdr, s.limits()); err != nil {
 		// RFC 7530 section 15.2 (NFS4ERR_RESOURCE) and RFC 8881
 		// section 15.1.3.4 (NFS4ERR_TOO_MANY_OPS): on the first
@@ -188,6 +194,9 @@ func (s *Server) compound(ctx context.Context, call *oncrpc.Call, w *xdr.Writer)
 			break
 		}
 		w.Uint32(op.Num)
+		if hdr.MinorVersion == 0 && replayUnsafe40(op.Num) {
+			keep = true
+		}
 		status = cs.run(ctx, op, w)
 		if s.log.Enabled(ctx, slog.LevelDebug) {
 			cs.trace = append(cs.trace, wire.Opnum(op.Num).String()+":"+status.String())
@@ -229,6 +238,37 @@ func (s *Server) compound(ctx context.Context, call *oncrpc.Call, w *xdr.Writer)
 		s.log.Debug("nfs4 compound", "minor", hdr.MinorVersion, "ops", cs.trace, "status", status.String(), "remote", call.Remote.String())
 	}
 	return nil
+}
+
+// CacheCall selects the calls whose replies the RPC duplicate request
+// cache keeps (oncrpc.Program.CacheCall): NFSv4.0 COMPOUNDs. NFSv4.1 and
+// 4.2 have the session slots' exactly-once semantics instead. The
+// compound's handler keeps the reply only if an operation in it would
+// not give the same result twice (replayUnsafe40).
+func CacheCall(c *oncrpc.Call) bool {
+	if c.Vers != Vers || c.Proc != ProcCOMPOUND {
+		return false
+	}
+	r := xdr.NewReader(c.Args)
+	hdr, err := wire.DecodeCompoundHeader(r, wire.DefaultLimits)
+	return err == nil && hdr.MinorVersion == 0
+}
+
+// replayUnsafe40 reports whether an NFSv4.0 operation changes the file
+// system or the server's state so that running it again answers
+// differently (a second CREATE is NFS4ERR_EXIST, a second REMOVE
+// NFS4ERR_NOENT): a retransmitted COMPOUND holding one is answered from
+// the duplicate request cache, as a 4.0 server must (RFC 7530 section
+// 3.1.1 and 9.1.8). The operations with an owner seqid have their own
+// replay cache too; the RPC cache answers first when it holds the reply.
+func replayUnsafe40(op uint32) bool {
+	switch wire.Opnum(op) {
+	case wire.OpCreate, wire.OpRemove, wire.OpRename, wire.OpLink, wire.OpSetattr,
+		wire.OpOpen, wire.OpOpenConfirm, wire.OpOpenDowngrade, wire.OpClose,
+		wire.OpLock, wire.OpLocku, wire.OpSetclientidConfirm, wire.OpReleaseLockowner:
+		return true
+	}
+	return false
 }
 
 func (s *Server) limits() wire.Limits {

@@ -42,6 +42,13 @@ type drcEntry struct {
 	reply []byte // the reply record without the record mark
 }
 
+// MaxCachedReply bounds the size of a reply the cache keeps (the reply
+// record without its record mark). A larger reply is sent but not kept:
+// a retransmission of its call runs again. The replies of NFSv3's
+// non-idempotent procedures are far smaller; the bound is for NFSv4.0
+// COMPOUNDs, which may carry a READ beside a CREATE.
+const MaxCachedReply = 16 << 10
+
 // NewDRC returns a cache of at most max entries (at least 1).
 func NewDRC(max int) *DRC {
 	if max < 1 {

@@ -394,7 +394,14 @@ func (s *Server) handle(rec []byte, local, remote netip.AddrPort, rp replier) {
 		return
 	}
 	var key drcKey
-	cached := s.DRC != nil && prog.NonIdempotent != nil && prog.NonIdempotent(call.Vers, call.Proc)
+	cached := false
+	if s.DRC != nil {
+		if prog.CacheCall != nil {
+			cached = prog.CacheCall(call)
+		} else {
+			cached = prog.NonIdempotent != nil && prog.NonIdempotent(call.Vers, call.Proc)
+		}
+	}
 	if cached {
 		key = keyOf(call)
 		st, reply := s.DRC.start(key)
@@ -440,7 +447,11 @@ func (s *Server) handle(rec []byte, local, remote netip.AddrPort, rp replier) {
 		}
 	}
 	if cached {
-		s.DRC.finish(key, w.B[4:])
+		if call.skipCache || len(w.B)-4 > MaxCachedReply {
+			s.DRC.forget(key)
+		} else {
+			s.DRC.finish(key, w.B[4:])
+		}
 	}
 	rp.send(w.B)
 }

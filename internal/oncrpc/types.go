@@ -102,9 +102,15 @@ type Call struct {
 	Local  netip.AddrPort
 	Remote netip.AddrPort
 
-	sys   AuthSysParams // storage for Sys
-	reply xdr.Writer    // the reply being built (pooled with the Call)
+	sys       AuthSysParams // storage for Sys
+	reply     xdr.Writer    // the reply being built (pooled with the Call)
+	skipCache bool          // set by SkipCache
 }
+
+// SkipCache tells the server that the reply of a call it looked up in
+// the duplicate request cache (Program.CacheCall) need not be kept: the
+// handler found the call idempotent after decoding it.
+func (c *Call) SkipCache() { c.skipCache = true }
 
 // Handler serves calls of one program. It decodes call.Args, and on
 // success appends the procedure's results to reply and returns nil.
@@ -148,7 +154,12 @@ type Program struct {
 	// NonIdempotent reports whether a procedure must be answered from the
 	// duplicate request cache when retransmitted. Nil means none is.
 	NonIdempotent func(vers, proc uint32) bool
-	Handler       Handler
+	// CacheCall, if not nil, replaces NonIdempotent for programs that
+	// must look into the arguments to decide (an NFSv4.0 COMPOUND): a
+	// call it selects is looked up in the duplicate request cache, and
+	// its reply is kept unless the handler calls Call.SkipCache.
+	CacheCall func(c *Call) bool
+	Handler   Handler
 }
 
 // Well-known program numbers.

@@ -36,11 +36,17 @@ func versionMux(versions []uint32, v3 *nfs3.Server, v4 *nfs4.Server) oncrpc.Prog
 	}
 	p := v3.Program()
 	p.Handler = m
-	// The duplicate request cache is for NFSv3 only: NFSv4.0 answers
-	// retransmissions from the owners' seqid replay caches, 4.1 from
-	// the session slots.
+	// The duplicate request cache answers NFSv3's non-idempotent
+	// procedures and the NFSv4.0 COMPOUNDs that change something
+	// (nfs4.CacheCall); 4.1 and 4.2 have the session slots.
 	nonIdem := p.NonIdempotent
-	p.NonIdempotent = func(vers, proc uint32) bool { return vers == nfs3.Vers && nonIdem(vers, proc) }
+	p.NonIdempotent = nil
+	p.CacheCall = func(c *oncrpc.Call) bool {
+		if c.Vers == nfs3.Vers {
+			return nonIdem(c.Vers, c.Proc)
+		}
+		return nfs4.CacheCall(c)
+	}
 	return p
 }
 

@@ -214,19 +214,20 @@ func (t *Table) lockNew(c Caller, a LockArgs, typ lock.Type) (LockResult, *Seq, 
 		t.removeStateLocked(st)
 		st = nil
 	}
-	if err == nil && c.Minor == 0 && st != nil {
-		// RFC 7530 section 16.10.5: the lock-owner has a lock stateid
-		// for the file already.
-		err = nfserr.BadSeqid
-	}
+	// A 4.0 lock-owner with a lock stateid for the file already is
+	// given it again, with its locks, as in 4.1: RFC 7530 section
+	// 16.10.5 allows NFS4ERR_BAD_SEQID here, but Linux nfsd accepts the
+	// open_to_lock_owner4 (its seqid was checked above), and a client
+	// that upgraded its open and locks again through it must not lose
+	// its lock-owner's sequence.
 	if err != nil {
 		t.mu.Unlock()
 		return LockResult{}, q.finish(err), err
 	}
 	op := ost
 	if st != nil {
-		// 4.1: the lock stateid exists, derived from an open of the
-		// file (perhaps another owner's).
+		// The lock stateid exists, derived from an open of the file
+		// (perhaps another owner's).
 		op = st.open
 		if err := openOK(op); err != nil {
 			t.mu.Unlock()

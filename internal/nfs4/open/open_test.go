@@ -1,6 +1,7 @@
 package open
 
 import (
+	"encoding/binary"
 	"errors"
 	"slices"
 	"testing"
@@ -12,6 +13,30 @@ import (
 func withSeqid(s Stateid, seqid uint32) Stateid {
 	s.Seqid = seqid
 	return s
+}
+
+// withOther returns s with the stateid counter id in its other field.
+func withOther(s Stateid, id uint64) Stateid {
+	binary.BigEndian.PutUint64(s.Other[4:], id)
+	return s
+}
+
+// TestExpiredBound: the table remembers the last expiredStateids
+// stateids of released clients, no more.
+func TestExpiredBound(t *testing.T) {
+	e := newEnv(t, Limits{})
+	e.tb.mu.Lock()
+	for id := uint64(1); id <= expiredStateids+10; id++ {
+		e.tb.noteExpiredLocked(id)
+	}
+	n := len(e.tb.expired)
+	_, first := e.tb.expired[1]
+	_, eleventh := e.tb.expired[11]
+	_, last := e.tb.expired[expiredStateids+10]
+	e.tb.mu.Unlock()
+	if n != expiredStateids || first || !eleventh || !last {
+		t.Errorf("%d remembered (want %d), first %v (want false), 11th %v, last %v", n, expiredStateids, first, eleventh, last)
+	}
 }
 
 // TestStateidChecks: the checks of a presented stateid (RFC 8881 section
@@ -257,37 +282,50 @@ func TestUpgradeDowngrade(t *testing.T) {
 	e.want("downgrade other file", err, nfserr.BadStateid)
 }
 
-// TestCloseLocksHeld: CLOSE with locks is NFS4ERR_LOCKS_HELD (RFC 7530
-// section 9.10, RFC 8881 section 18.2.4), in 4.0 and 4.1; a successful
-// CLOSE frees the open's lock stateids.
-func TestCloseLocksHeld(t *testing.T) {
+// TestCloseReleasesLocks: a CLOSE of an open whose lock stateids hold
+// locks frees them (RFC 7530 section 16.2.4 and RFC 8881 section 18.2.4
+// allow it in place of NFS4ERR_LOCKS_HELD), in 4.0 and 4.1, with the
+// open's lock stateids.
+func TestCloseReleasesLocks(t *testing.T) {
 	t.Run("4.1", func(t *testing.T) {
 		e := newEnv(t, Limits{})
 		os := e.mustOpen(c41(1), "o", 0, fA, ShareBoth, 0).Stateid
 		lr, err := e.lockNew(c41(1), fA, WriteLT, 0, 10, os, 0, "l", 0)
 		e.want("lock", err, nfserr.OK)
-		_, err = e.close(c41(1), fA, 0, os)
-		e.want("close with lock", err, nfserr.LocksHeld)
-		ls, err := e.locku(c41(1), fA, 0, lr.Stateid, 0, 10)
+		lr2, err := e.lockOld(c41(1), fA, WriteLT, 20, 10, lr.Stateid, 0)
+		e.want("second lock", err, nfserr.OK)
+		ls, err := e.locku(c41(1), fA, 0, lr2.Stateid, 0, 10)
 		e.want("locku", err, nfserr.OK)
-		if ls.Seqid != 2 || ls.Other != lr.Stateid.Other {
+		if ls.Seqid != 3 || ls.Other != lr.Stateid.Other {
 			t.Errorf("locku stateid %+v", ls)
 		}
 		// A lock stateid without locks stays valid (RFC 8881 8.2.4).
 		if _, err := e.tb.CheckIO(c41(1), fA, ls, ShareWrite); err != nil {
 			t.Errorf("lock stateid after LOCKU: %v", err)
 		}
+		// Another lock-owner's lock through another open of the file.
+		os2 := e.mustOpen(c41(1), "o2", 0, fA, ShareRead, 0).Stateid
+		_, err = e.lockNew(c41(1), fA, ReadLT, 100, 10, os2, 0, "l2", 0)
+		e.want("lock of the second open", err, nfserr.OK)
 		cs, err := e.close(c41(1), fA, 0, os)
-		e.want("close", err, nfserr.OK)
+		e.want("close with a lock held", err, nfserr.OK)
 		if cs != InvalidStateid {
 			t.Errorf("4.1 CLOSE stateid %+v, want the invalid special stateid", cs)
+		}
+		if got := e.held(1, "l", fA); len(got) != 0 {
+			t.Errorf("locks left after close: %v", got)
+		}
+		if got := e.held(1, "l2", fA); len(got) != 1 {
+			t.Errorf("the other open's lock: %v, want it kept", got)
 		}
 		_, err = e.tb.CheckIO(c41(1), fA, ls, ShareRead)
 		e.want("lock stateid after close", err, nfserr.BadStateid)
 		_, err = e.tb.CheckIO(c41(1), fA, os, ShareRead)
 		e.want("open stateid after close", err, nfserr.BadStateid)
-		if len(e.m.Shares()) != 0 || e.tb.HasState(1) {
-			t.Errorf("state left: shares %v, HasState %v", e.m.Shares(), e.tb.HasState(1))
+		_, err = e.close(c41(1), fA, 0, os2)
+		e.want("close of the second open", err, nfserr.OK)
+		if len(e.m.Shares()) != 0 || len(e.m.Locks()) != 0 || e.tb.HasState(1) {
+			t.Errorf("state left: shares %v, locks %v, HasState %v", e.m.Shares(), e.m.Locks(), e.tb.HasState(1))
 		}
 		if s := e.tb.Stats(); s != (Stats{}) {
 			t.Errorf("stats %+v, want none", s)
@@ -298,15 +336,13 @@ func TestCloseLocksHeld(t *testing.T) {
 		os := e.open40(1, "o", 1, fA, ShareBoth, 0) // seqids 1, 2
 		lr, err := e.lockNew(c40(1), fA, ReadLT, 5, all, os, 3, "l", 0)
 		e.want("lock", err, nfserr.OK)
-		_, err = e.close(c40(1), fA, 4, os)
-		e.want("close with lock", err, nfserr.LocksHeld)
-		// LOCKS_HELD consumed seqid 4.
-		_, err = e.locku(c40(1), fA, 1, lr.Stateid, 5, all)
-		e.want("locku", err, nfserr.OK)
-		cs, err := e.close(c40(1), fA, 5, os)
-		e.want("close", err, nfserr.OK)
+		cs, err := e.close(c40(1), fA, 4, os)
+		e.want("close with a lock held", err, nfserr.OK)
 		if cs.Seqid != os.Seqid+1 || cs.Other != os.Other {
 			t.Errorf("4.0 CLOSE stateid %+v, open %+v", cs, os)
+		}
+		if got := e.held(1, "l", fA); len(got) != 0 {
+			t.Errorf("locks left after close: %v", got)
 		}
 		_, err = e.tb.CheckIO(c40(0), fA, lr.Stateid, ShareRead)
 		e.want("lock stateid after close", err, nfserr.BadStateid)
@@ -314,13 +350,13 @@ func TestCloseLocksHeld(t *testing.T) {
 			t.Error("HasState after close")
 		}
 		// The retransmitted CLOSE gets its reply.
-		_, _, err = e.tb.Close(c40(1), fA, 5, os)
+		_, _, err = e.tb.Close(c40(1), fA, 4, os)
 		var rp *Replay
-		if !errors.As(err, &rp) || string(rp.Reply) != "close@5" {
+		if !errors.As(err, &rp) || string(rp.Reply) != "close@4" {
 			t.Errorf("CLOSE replay: %v", err)
 		}
 		// The owner's next request drops the closed open.
-		_, err = e.close(c40(1), fA, 6, cs)
+		_, err = e.close(c40(1), fA, 5, cs)
 		e.want("close again", err, nfserr.BadStateid)
 	})
 }
@@ -474,12 +510,8 @@ func TestLockuSplit(t *testing.T) {
 	if st(err) != nfserr.Denied || res.Denied.Offset != 60 || res.Denied.Length != 40 {
 		t.Errorf("right part: %v %+v", err, res.Denied)
 	}
-	_, err = e.close(c41(1), fA, 0, o1)
-	e.want("close with the parts", err, nfserr.LocksHeld)
 	s, err = e.locku(c41(1), fA, 0, s, 0, 40)
 	e.want("locku left", err, nfserr.OK)
-	_, err = e.close(c41(1), fA, 0, o1)
-	e.want("close with the right part", err, nfserr.LocksHeld)
 	s, err = e.locku(c41(1), fA, 0, s, 50, all)
 	e.want("locku right", err, nfserr.OK)
 	if s.Seqid != 4 {
@@ -537,22 +569,30 @@ func TestSeqid40(t *testing.T) {
 	_, _, err = e.tb.Lock(c, LockArgs{File: fA, Type: WriteLT, Offset: 0, Length: 10, NewLockOwner: true,
 		OpenSeqid: 15, OpenStateid: s, LockOwnerClientid: 5, LockOwner: []byte("lo"), LockSeqid: 0})
 	replay("lock new owner replay", err, "lock@15")
-	_, err = e.lockNew(c, fA, WriteLT, 20, 10, s, 16, "lo", 1)
-	e.want("open_to_lock_owner with existing lock state", err, nfserr.BadSeqid)
-	_, err = e.lockOld(c, fA, WriteLT, 20, 10, l.Stateid, 1)
+	// An open_to_lock_owner4 for a lock-owner that has a lock stateid
+	// for the file already gets that stateid again (as Linux nfsd does;
+	// pynfs LOCK24), its seqids checked as ever.
+	l2, err := e.lockNew(c, fA, WriteLT, 20, 10, s, 16, "lo", 1)
+	e.want("open_to_lock_owner with existing lock state", err, nfserr.OK)
+	if l2.Stateid.Other != l.Stateid.Other || l2.Stateid.Seqid != l.Stateid.Seqid+1 {
+		t.Errorf("open_to_lock_owner with existing lock state: %+v, want %+v one seqid on", l2.Stateid, l.Stateid)
+	}
+	_, err = e.lockNew(c, fA, WriteLT, 20, 10, s, 17, "lo", 3)
+	e.want("open_to_lock_owner with lock seqid+2", err, nfserr.BadSeqid)
+	_, err = e.lockOld(c, fA, WriteLT, 20, 10, l2.Stateid, 2)
 	e.want("exist lock owner", err, nfserr.OK)
-	_, _, err = e.tb.Locku(c, fA, 1, l.Stateid, 0, 10)
-	replay("locku with the last seqid", err, "lockx@1")
-	_, err = e.locku(c, fA, 3, l.Stateid, 0, 10)
+	_, _, err = e.tb.Locku(c, fA, 2, l.Stateid, 0, 10)
+	replay("locku with the last seqid", err, "lockx@2")
+	_, err = e.locku(c, fA, 4, l.Stateid, 0, 10)
 	e.want("locku seqid+2", err, nfserr.BadSeqid)
-	_, err = e.locku(c, fA, 2, withSeqid(l.Stateid, 1), 0, 10)
+	_, err = e.locku(c, fA, 3, withSeqid(l.Stateid, 1), 0, 10)
 	e.want("locku with an old stateid", err, nfserr.OldStateid) // mutating
-	_, err = e.locku(c, fA, 3, withSeqid(l.Stateid, 9), 0, 10)
+	_, err = e.locku(c, fA, 4, withSeqid(l.Stateid, 9), 0, 10)
 	e.want("locku with a newer stateid", err, nfserr.BadStateid) // not mutating
-	ls, err := e.locku(c, fA, 3, withSeqid(l.Stateid, 2), 0, 10)
+	ls, err := e.locku(c, fA, 4, withSeqid(l.Stateid, 3), 0, 10)
 	e.want("locku", err, nfserr.OK)
-	if ls.Seqid != 3 {
-		t.Errorf("lock stateid seqid %d, want 3", ls.Seqid)
+	if ls.Seqid != 4 {
+		t.Errorf("lock stateid seqid %d, want 4", ls.Seqid)
 	}
 	// DENIED is mutating for the open-owner. The lock-owner, left
 	// without a lock stateid, is new again: the Linux client frees it
@@ -651,8 +691,12 @@ func TestReleaseClient(t *testing.T) {
 	o2 := e.mustOpen(c41(2), "p", 0, fA, ShareWrite, 0).Stateid
 	_, err = e.lockNew(c41(2), fA, WriteLT, 0, 1, o2, 0, "m", 0)
 	e.want("lock after release", err, nfserr.OK)
+	// A stateid of a released client is NFS4ERR_EXPIRED (RFC 7530
+	// section 9.6.3): its lease expired, or it rebooted.
 	_, err = e.tb.CheckIO(c40(0), fA, o1, ShareRead)
-	e.want("released stateid", err, nfserr.BadStateid)
+	e.want("released stateid", err, nfserr.Expired)
+	_, err = e.tb.CheckIO(c40(0), fA, withOther(o1, 1<<40), ShareRead)
+	e.want("stateid never issued", err, nfserr.BadStateid)
 	for _, l := range e.m.Locks() {
 		if l.Owner.Client == "nfs4:1" {
 			t.Errorf("lock left %+v", l)

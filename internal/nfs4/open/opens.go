@@ -355,9 +355,12 @@ func (t *Table) OpenDowngrade(c Caller, file lock.FileID, seqid uint32, s Statei
 //
 // If a lock stateid of the open still holds byte-range locks, the server
 // must either release them or fail with NFS4ERR_LOCKS_HELD (RFC 7530
-// section 9.10, RFC 8881 section 18.2.4: "The server MUST return failure,
-// NFS4ERR_LOCKS_HELD, if any locks would exist after the CLOSE"); this
-// server fails, in 4.0 and 4.1 alike, and the client unlocks first.
+// section 16.2.4, RFC 8881 section 18.2.4: "The server MAY free all
+// outstanding locks on CLOSE, but some servers may not support the CLOSE
+// of a file that still has byte-range locks held. The server MUST return
+// failure, NFS4ERR_LOCKS_HELD, if any locks would exist after the
+// CLOSE"). This server frees them, as Linux nfsd does: a process that
+// exits holding locks leaves no lock behind its last CLOSE.
 //
 // It returns the stateid with its seqid incremented in 4.0, and the
 // invalid special stateid in 4.1 (RFC 8881 section 18.2.4). See Seq for
@@ -375,21 +378,16 @@ func (t *Table) Close(c Caller, file lock.FileID, seqid uint32, s Stateid) (Stat
 		q.release()
 		return Stateid{}, nil, err
 	}
-	err = t.validateLocked(c, st, s, &file, false)
-	if err == nil {
-		for l := range st.locks {
-			if len(l.held) > 0 {
-				err = nfserr.LocksHeld
-				break
-			}
-		}
-	}
-	if err != nil {
+	if err := t.validateLocked(c, st, s, &file, false); err != nil {
 		t.mu.Unlock()
 		return Stateid{}, q.finish(err), err
 	}
+	var rel []release
 	for l := range st.locks {
 		lo := l.owner
+		if len(l.held) > 0 {
+			rel = append(rel, release{file: l.file, owner: lo.lk})
+		}
 		t.removeStateLocked(l)
 		if c.Minor >= 1 && lo.refs == 0 && len(lo.states) == 0 {
 			t.removeOwnerLocked(lo)
@@ -408,6 +406,7 @@ func (t *Table) Close(c Caller, file lock.FileID, seqid uint32, s Stateid) (Stat
 		o.lastClosed = st
 	}
 	t.mu.Unlock()
+	t.drop(rel)
 	t.locks.Unshare(file, o.lk)
 	return sid, q.finish(nil), nil
 }

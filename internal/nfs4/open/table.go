@@ -91,6 +91,12 @@ const (
 	// that an operation that raced with ReleaseClient cannot create
 	// state for a client that is gone.
 	releasedRing = 1024
+	// expiredStateids is how many stateids of released clients are
+	// remembered, so that a client using one after its lease expired
+	// (or after it rebooted) is told NFS4ERR_EXPIRED, not
+	// NFS4ERR_BAD_STATEID (RFC 7530 section 9.6.3, RFC 8881 section
+	// 8.3). Older ones are NFS4ERR_BAD_STATEID.
+	expiredStateids = 1 << 16
 )
 
 // Limits bound a Table. Zero fields take the defaults.
@@ -159,6 +165,12 @@ type Table struct {
 	tick     uint64 // orders owners by last use, for reaping
 	released map[uint64]bool
 	ring     []uint64 // released, in order (bounded by releasedRing)
+	// expired holds the ids of the stateids ReleaseClient dropped;
+	// expiredRing orders them (a circular buffer of expiredStateids,
+	// expiredNext its next slot).
+	expired     map[uint64]struct{}
+	expiredRing []uint64
+	expiredNext int
 }
 
 // client is the state of one clientid.
@@ -295,9 +307,29 @@ func (t *Table) lookupLocked(c Caller, s Stateid) (*state, error) {
 	}
 	st := t.states[id]
 	if st == nil {
+		if _, ok := t.expired[id]; ok {
+			return nil, nfserr.Expired
+		}
 		return nil, nfserr.BadStateid
 	}
 	return st, nil
+}
+
+// noteExpiredLocked remembers the id of a live stateid ReleaseClient
+// drops, forgetting the oldest beyond expiredStateids.
+func (t *Table) noteExpiredLocked(id uint64) {
+	if t.expired == nil {
+		t.expired = make(map[uint64]struct{})
+		t.expiredRing = make([]uint64, 0, 1024)
+	}
+	if len(t.expiredRing) < expiredStateids {
+		t.expiredRing = append(t.expiredRing, id)
+	} else {
+		delete(t.expired, t.expiredRing[t.expiredNext])
+		t.expiredRing[t.expiredNext] = id
+		t.expiredNext = (t.expiredNext + 1) % expiredStateids
+	}
+	t.expired[id] = struct{}{}
 }
 
 // validateLocked applies the checks of RFC 8881 section 8.2.4 (RFC 7530
@@ -623,6 +655,9 @@ func (t *Table) ReleaseClient(clientid uint64) {
 		for _, m := range cl.owners {
 			for _, o := range m {
 				for _, st := range o.states {
+					if !st.closed {
+						t.noteExpiredLocked(st.id)
+					}
 					t.removeStateLocked(st)
 				}
 				if o.lastClosed != nil {
