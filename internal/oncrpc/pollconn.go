@@ -367,6 +367,7 @@ func (c *conn) pollClose() {
 		if ps.watch != nil {
 			ps.watch.Close()
 		}
+		c.endBack() // a handler may wait for a back reply
 	}
 	c.pollMaybeFinish()
 }
@@ -380,6 +381,11 @@ func (c *conn) pollMaybeFinish() {
 	}
 	ps.finished = true
 	ps.rr.release()
+	// No write after the close: a back channel call may come late,
+	// and the descriptor's number may be reused at once.
+	c.wmu.Lock()
+	c.broken.Store(true)
+	c.wmu.Unlock()
 	unix.Close(ps.fd)
 	s := c.s
 	s.mu.Lock()

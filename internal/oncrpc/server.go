@@ -246,12 +246,21 @@ type conn struct {
 	broken        atomic.Bool
 	replyHint     atomic.Int64
 	ps            *pollState // set when the pool's workers read it (PollScheduler)
+
+	// The back channel (backchannel.go): made on first use.
+	bmu    sync.Mutex
+	bs     *backState
+	bended bool // the connection is done
 }
 
 func (c *conn) serve() {
 	s := c.s
 	defer func() {
+		c.endBack() // before the wait: a handler may wait for a back reply
 		c.inflight.Wait()
+		c.wmu.Lock()
+		c.broken.Store(true)
+		c.wmu.Unlock()
 		c.nc.Close()
 		s.mu.Lock()
 		delete(s.conns, c)
@@ -303,6 +312,11 @@ func (c *conn) serve() {
 // send writes one reply record (w.B with its 4 reserved bytes) whole.
 func (c *conn) send(b []byte) {
 	c.replyHint.Store(int64(len(b)))
+	c.sendRecord(b)
+}
+
+// sendRecord writes one record (b with its 4 reserved bytes) whole.
+func (c *conn) sendRecord(b []byte) {
 	// One fragment: the last-fragment bit and the length.
 	b[0], b[1], b[2], b[3] = byte((len(b)-4)>>24)|0x80, byte((len(b)-4)>>16), byte((len(b)-4)>>8), byte(len(b)-4)
 	c.wmu.Lock()
@@ -355,11 +369,16 @@ func (p *packetReply) hint() int { return 0 }
 // handle decodes and serves one call record and sends its reply. It owns
 // rec and returns it to the pool.
 func (s *Server) handle(rec []byte, local, remote netip.AddrPort, rp replier) {
+	cn, _ := rp.(*conn)
+	if cn != nil && isReply(rec) && cn.deliverReply(rec) {
+		return // the reply to a back channel call, which owns rec now
+	}
 	defer putBuf(rec)
 	s.stats.calls.Add(1)
 	call := callPool.Get().(*Call)
 	defer putCall(call)
 	call.Local, call.Remote = local, remote
+	call.conn = cn
 	w := &call.reply // in the pooled Call, so that it does not escape per call
 	w.B = getBuf(max(rp.hint(), 512))
 	defer func() { putBuf(w.B); w.B = nil }()

@@ -56,6 +56,15 @@ func (h *testHandler) ServeRPC(ctx context.Context, c *Call, w *xdr.Writer) erro
 		h.running.Add(-1)
 		w.Uint32(5)
 		return nil
+	case 10:
+		// A call back to the client on the same connection: the
+		// results are the back call's, or the error's text.
+		res, err := c.Back().Call(ctx, 77, 1, 3, Cred{Flavor: AuthSys, Body: authSysBody("m", 0, 0)}, c.Args)
+		if err != nil {
+			res = []byte(err.Error())
+		}
+		w.Opaque(res)
+		return nil
 	case 6:
 		w.Uint32(uint32(h.counted.Add(1)))
 		return nil
@@ -151,6 +160,7 @@ func TestPollMode(t *testing.T) {
 		{"DRCInProgress", TestDRCInProgress},
 		{"MaxConns", TestMaxConns},
 		{"IdleTimeout", TestIdleTimeout},
+		{"Backchannel", TestBackchannel},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
@@ -763,5 +773,71 @@ func TestMuxRegister(t *testing.T) {
 	m.Unregister(1)
 	if m.Lookup(1) != nil {
 		t.Fatal("unregistered program found")
+	}
+}
+
+// TestBackchannel: a handler calls the client back over the connection
+// its call came on (Call.Back); the client's reply, interleaved with its
+// calls, reaches the handler; a connection that ends fails the back call.
+func TestBackchannel(t *testing.T) {
+	f := newFixture(t, nil)
+	nc, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.Write(rawCall(1, 2, testProg, 2, 10, AuthNone, nil, AuthNone, nil, []byte{1, 2, 3, 4}))
+	back := readReply(t, nc)
+	var c Call
+	if err := DecodeCall(back, &c); err != nil {
+		t.Fatalf("back call: %v", err)
+	}
+	if c.Prog != 77 || c.Vers != 1 || c.Proc != 3 || c.CredFlavor != AuthSys || !bytes.Equal(c.Args, []byte{1, 2, 3, 4}) {
+		t.Fatalf("back call %+v", c)
+	}
+	// A call of the client's own before the back reply is served.
+	nc.Write(rawCall(2, 2, testProg, 2, 1, AuthNone, nil, AuthNone, nil, []byte{5, 5, 5, 5}))
+	if res, err := ParseReply(readReply(t, nc), 2); err != nil || !bytes.Equal(res, []byte{5, 5, 5, 5}) {
+		t.Fatalf("echo meanwhile: %x %v", res, err)
+	}
+	// A reply to no call is dropped.
+	var w xdr.Writer
+	appendAccepted(&w, c.XID+1000, Success)
+	nc.Write(mark(w.B))
+	w = xdr.Writer{}
+	appendAccepted(&w, c.XID, Success)
+	w.Uint32(0xabcd)
+	nc.Write(mark(w.B))
+	res, err := ParseReply(readReply(t, nc), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := xdr.NewReader(res)
+	if got := r.Opaque(100); !bytes.Equal(got, []byte{0, 0, 0xab, 0xcd}) {
+		t.Fatalf("back call results %x (%q), want 0000abcd", got, got)
+	}
+
+	// The client goes away instead of answering.
+	nc2, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc2.Write(rawCall(3, 2, testProg, 2, 10, AuthNone, nil, AuthNone, nil, nil))
+	readReply(t, nc2)
+	nc2.Close()
+	// The handler's Call returns; the server's shutdown (cleanup) would
+	// hang on it otherwise.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.srv.mu.Lock()
+		n := len(f.srv.conns)
+		f.srv.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections left, want 1: the back call held the closed one", n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

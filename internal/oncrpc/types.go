@@ -105,6 +105,7 @@ type Call struct {
 	sys       AuthSysParams // storage for Sys
 	reply     xdr.Writer    // the reply being built (pooled with the Call)
 	skipCache bool          // set by SkipCache
+	conn      *conn         // the TCP connection, nil for UDP
 }
 
 // SkipCache tells the server that the reply of a call it looked up in
