@@ -144,6 +144,10 @@ func (cs *compound) opCreateSession(a *wire.CreateSessionArgs, w *xdr.Writer) er
 	if err != nil {
 		return err
 	}
+	cs.s.cb.setCred(a.Clientid, res.SessionID, cbCredOf(a.SecParms), a.CbProgram, false)
+	if back := cs.call.Back(); back != nil && res.Flags&wire.CreateSession4FlagConnBackChan != 0 {
+		cs.s.cb.bind(a.Clientid, res.SessionID, cs.minor, back, a.CbProgram)
+	}
 	r := wire.CreateSessionRes{Sessionid: res.SessionID, Sequence: res.SequenceID, Flags: res.Flags,
 		ForeChanAttrs: channelOut(res.Fore), BackChanAttrs: channelOut(res.Back)}
 	r.Encode(w)
@@ -151,13 +155,22 @@ func (cs *compound) opCreateSession(a *wire.CreateSessionArgs, w *xdr.Writer) er
 }
 
 func (cs *compound) opDestroySession(a *wire.DestroySessionArgs, w *xdr.Writer) error {
-	return status(w, cs.s.clients.DestroySession(a.Sessionid, cs.seq))
+	err := cs.s.clients.DestroySession(a.Sessionid, cs.seq)
+	if err == nil {
+		cs.s.cb.sessionGone(a.Sessionid)
+	}
+	return status(w, err)
 }
 
 func (cs *compound) opBindConnToSession(a *wire.BindConnToSessionArgs, w *xdr.Writer) error {
 	dir, err := cs.s.clients.BindConnToSession(a.Sessid, connKey(cs.call), a.Dir)
 	if err != nil {
 		return err
+	}
+	if back := cs.call.Back(); back != nil && dir&state.CDFS4_BACK != 0 {
+		if info, err := cs.s.clients.Session(a.Sessid); err == nil {
+			cs.s.cb.bind(info.ClientID, a.Sessid, cs.minor, back, info.CbProgram)
+		}
 	}
 	r := wire.BindConnToSessionRes{Sessid: a.Sessid, Dir: dir}
 	r.Encode(w)
@@ -167,7 +180,7 @@ func (cs *compound) opBindConnToSession(a *wire.BindConnToSessionArgs, w *xdr.Wr
 func (cs *compound) opDestroyClientid(a *wire.DestroyClientidArgs, w *xdr.Writer) error {
 	// The client table learns of state at OPEN; whether any is left
 	// (CLOSE and LOCKU do not tell it) is the open table's to say.
-	if !cs.s.opens.HasState(a.Clientid) {
+	if !cs.s.opens.HasState(a.Clientid) && !cs.s.delegs.Holds(a.Clientid) {
 		cs.s.clients.SetHasState(a.Clientid, false)
 	}
 	return status(w, cs.s.clients.DestroyClientID(a.Clientid))
@@ -206,6 +219,12 @@ func (cs *compound) opSequence(a *wire.SequenceArgs, w *xdr.Writer) error {
 		// The revoked state is gone from the open table already (the
 		// client's stateids are unknown now): report it once.
 		cs.s.clients.SetStatusFlags(q.ClientID, 0, state.SEQ4_STATUS_EXPIRED_ALL_STATE_REVOKED)
+	}
+	if cs.s.delegs.Revoked(q.ClientID) > 0 {
+		flags |= state.SEQ4_STATUS_RECALLABLE_STATE_REVOKED
+	}
+	if cs.s.delegs.Any() && len(cs.s.delegs.Held(q.ClientID)) > 0 && !cs.s.cb.up(q.ClientID) {
+		flags |= state.SEQ4_STATUS_CB_PATH_DOWN
 	}
 	r := wire.SequenceRes{Sessionid: q.SessionID, Sequenceid: q.SequenceID, Slotid: q.SlotID,
 		HighestSlotid: q.HighestSlotID, TargetHighestSlotid: q.TargetHighestSlotID, StatusFlags: flags}

@@ -3,6 +3,7 @@ package nfs4
 import (
 	"context"
 
+	"github.com/vnfsd/vnfsd/internal/lock"
 	"github.com/vnfsd/vnfsd/internal/nfs4/fattr"
 	"github.com/vnfsd/vnfsd/internal/nfs4/nfserr"
 	"github.com/vnfsd/vnfsd/internal/nfs4/wire"
@@ -108,9 +109,12 @@ func (cs *compound) opRemove(ctx context.Context, a *wire.RemoveArgs, w *xdr.Wri
 		return err
 	}
 	c := cs.cred(o)
-	_, at, err := o.exp.FS.Lookup(ctx, c, o.id, name)
+	id, at, err := o.exp.FS.Lookup(ctx, c, o.id, name)
 	if err != nil {
 		return err
+	}
+	if at.Type == vfs.TypeRegular && cs.s.delegs.Conflict(lock.FileID{Export: o.exp.ID, Object: string(id)}, cs.clientID) {
+		return nfserr.Delay
 	}
 	ch := cs.changeBefore(ctx, o)
 	if at.Type == vfs.TypeDir {
@@ -171,6 +175,12 @@ func (cs *compound) opRename(ctx context.Context, a *wire.RenameArgs, w *xdr.Wri
 	if err := writable(dst); err != nil {
 		return err
 	}
+	if err := cs.delegConflictName(ctx, src, oldName); err != nil {
+		return err
+	}
+	if err := cs.delegConflictName(ctx, dst, newName); err != nil {
+		return err
+	}
 	srcCh, dstCh := cs.changeBefore(ctx, src), cs.changeBefore(ctx, dst)
 	if err := dst.exp.FS.Rename(ctx, cs.cred(dst), src.id, oldName, dst.id, newName); err != nil {
 		return err
@@ -202,6 +212,9 @@ func (cs *compound) opLink(ctx context.Context, a *wire.LinkArgs, w *xdr.Writer)
 	}
 	if at.Type == vfs.TypeDir {
 		return nfserr.Isdir
+	}
+	if err := cs.delegConflict(obj); err != nil {
+		return err
 	}
 	ch := cs.changeBefore(ctx, dir)
 	if err := dir.exp.FS.Link(ctx, cs.cred(dir), obj.id, dir.id, name); err != nil {
@@ -242,6 +255,8 @@ func (cs *compound) opSetattr(ctx context.Context, a *wire.SetattrArgs, w *xdr.W
 		if err := cs.checkIO(ctx, o, a.Stateid, accessWrite); err != nil {
 			return fail(err)
 		}
+	} else if err := cs.delegConflict(o); err != nil {
+		return fail(err)
 	}
 	if _, err := o.exp.FS.SetAttr(ctx, cs.cred(o), o.id, &sa, nil); err != nil {
 		return fail(err)

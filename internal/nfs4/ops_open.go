@@ -61,9 +61,23 @@ func (cs *compound) checkIO(ctx context.Context, o *object, s wire.Stateid4, acc
 	if err != nil {
 		return err
 	}
+	if found, err := cs.s.delegs.CheckIO(cs.clientID, cs.minor, fileID(o), delegStateid(s), access&open.ShareWrite != 0); found {
+		return err
+	}
 	client, err := cs.s.opens.CheckIO(cs.caller(0), fileID(o), sid(s), access)
 	if err != nil {
 		return err
+	}
+	if access&open.ShareWrite != 0 {
+		// A write through an open of another client, or an anonymous
+		// one, waits for the delegations out on the file.
+		who := client
+		if cs.minor >= 1 {
+			who = cs.clientID
+		}
+		if cs.s.delegs.Conflict(fileID(o), who) {
+			return nfserr.Delay
+		}
 	}
 	if client != 0 && cs.minor == 0 {
 		cs.s.clients.Renew(client)
@@ -190,8 +204,8 @@ func (cs *compound) open(ctx context.Context, a *wire.OpenArgs, tx *open.OpenTx,
 		if err := cs.s.clients.CheckReclaim(c.Clientid); err != nil {
 			return err
 		}
-		if a.Claim.DelegateType != wire.OpenDelegateNone {
-			return nfserr.ReclaimBad
+		if a.Claim.DelegateType != wire.OpenDelegateNone && a.Claim.DelegateType != wire.OpenDelegateRead {
+			return nfserr.ReclaimBad // never granted by this server
 		}
 		reclaim = true
 		obj = *dir
@@ -200,9 +214,39 @@ func (cs *compound) open(ctx context.Context, a *wire.OpenArgs, tx *open.OpenTx,
 			return err
 		}
 		obj = *dir
-	case wire.ClaimDelegateCur, wire.ClaimDelegatePrev, wire.ClaimDelegCurFH, wire.ClaimDelegPrevFH:
-		// No delegations are granted, so none can be claimed.
-		return nfserr.BadStateid
+	case wire.ClaimDelegateCur, wire.ClaimDelegCurFH:
+		// An open the client made locally under its delegation, told
+		// to the server before the delegation goes back (RFC 8881
+		// section 10.2.1).
+		if a.Claim.Claim == wire.ClaimDelegateCur {
+			if err := cs.dirCheck(ctx, dir); err != nil {
+				return err
+			}
+			name, err := checkName(a.Claim.File)
+			if err != nil {
+				return err
+			}
+			if obj, err = cs.lookupIn(ctx, dir, name); err != nil {
+				return err
+			}
+		} else {
+			obj = *dir
+		}
+		if obj.pseudo != nil {
+			return nfserr.BadStateid
+		}
+		found, err := cs.s.delegs.CheckIO(c.Clientid, cs.minor, fileID(&obj), delegStateid(a.Claim.DelegateStateid), false)
+		if !found {
+			return nfserr.BadStateid
+		}
+		if err != nil {
+			return err
+		}
+	case wire.ClaimDelegatePrev, wire.ClaimDelegPrevFH:
+		// Delegations do not survive a restart of this server, nor a
+		// client's (RFC 8881 section 10.2.1: the server need not
+		// support CLAIM_DELEGATE_PREV).
+		return nfserr.Notsupp
 	default:
 		return nfserr.Inval
 	}
@@ -250,6 +294,10 @@ func (cs *compound) open(ctx context.Context, a *wire.OpenArgs, tx *open.OpenTx,
 			return nfserr.Access
 		}
 	}
+	if (access&open.ShareWrite != 0 || deny&open.ShareRead != 0) && cs.s.delegs.Conflict(fileID(&obj), c.Clientid) {
+		// Other clients' delegations are being recalled.
+		return nfserr.Delay
+	}
 	cs.s.revokeShareHolders(fileID(&obj), access, deny, c.Clientid)
 	res, err := tx.Open(fileID(&obj), access, deny, reclaim)
 	if err != nil {
@@ -271,20 +319,9 @@ func (cs *compound) open(ctx context.Context, a *wire.OpenArgs, tx *open.OpenTx,
 			r.Cinfo.Before, r.Cinfo.After = changeOf(d), changeOf(d)
 		}
 	}
-	r.Delegation.Type = wire.OpenDelegateNone
-	if want := a.ShareAccess & wire.Open4ShareAccessWantDelegMask; cs.minor > 0 && want != 0 {
-		// RFC 8881 section 18.16.3: a client that says what it wants
-		// is told why it gets no delegation (pynfs DELEG4).
-		r.Delegation.Type = wire.OpenDelegateNoneExt
-		switch want {
-		case wire.Open4ShareAccessWantNoDeleg:
-			r.Delegation.Why = wire.WND4NotWanted
-		case wire.Open4ShareAccessWantCancel:
-			r.Delegation.Why = wire.WND4Cancelled
-		default:
-			r.Delegation.Why = wire.WND4NotSuppFtype
-		}
-	}
+	// RFC 8881 section 18.16.3: a client that says what it wants is
+	// told why it gets no delegation (pynfs DELEG4).
+	r.Delegation = cs.grantDelegation(&obj, a, access, c.Clientid, reclaim)
 	cs.setCur(obj)
 	cs.setSid(res.Stateid)
 	r.Encode(w)
@@ -567,6 +604,9 @@ func (cs *compound) opFreeStateid(a *wire.FreeStateidArgs, w *xdr.Writer) error 
 	if err != nil {
 		return err
 	}
+	if found, err := cs.s.delegs.Free(cs.clientID, delegStateid(s)); found {
+		return status(w, err)
+	}
 	return status(w, cs.s.opens.FreeStateid(cs.caller(0), sid(s)))
 }
 
@@ -576,6 +616,11 @@ func (cs *compound) opTestStateid(a *wire.TestStateidArgs, w *xdr.Writer) error 
 		ids[i] = sid(s)
 	}
 	r := wire.TestStateidRes{StatusCodes: cs.s.opens.TestStateid(cs.caller(0), ids)}
+	for i, s := range a.Stateids {
+		if found, st := cs.s.delegs.Test(cs.clientID, delegStateid(s)); found {
+			r.StatusCodes[i] = st
+		}
+	}
 	r.Encode(w)
 	return nil
 }
@@ -624,8 +669,9 @@ func (cs *compound) stateOps(ctx context.Context, op wire.Op, w *xdr.Writer) err
 	case *wire.ReclaimCompleteArgs:
 		return cs.opReclaimComplete(a, w)
 	case *wire.DelegreturnArgs:
-		// No delegation was ever granted (RFC 8881 section 18.6.3).
-		return nfserr.BadStateid
+		return cs.opDelegreturn(a, w)
+	case *wire.BackchannelCtlArgs:
+		return cs.opBackchannelCtl(a, w)
 	}
 	return errUnhandled
 }

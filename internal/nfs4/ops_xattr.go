@@ -53,6 +53,9 @@ func (cs *compound) xattrTarget(key []byte, write bool) (*object, vfs.Xattrs, st
 		if err := writable(o); err != nil {
 			return nil, nil, "", err
 		}
+		if err := cs.delegConflict(o); err != nil {
+			return nil, nil, "", err
+		}
 	}
 	name, err := xattrKey(key)
 	return o, x, name, err

@@ -31,6 +31,7 @@ import (
 	"github.com/vnfsd/vnfsd/internal/fh"
 	"github.com/vnfsd/vnfsd/internal/lock"
 	"github.com/vnfsd/vnfsd/internal/nfs4/fattr"
+	"github.com/vnfsd/vnfsd/internal/nfs4/deleg"
 	"github.com/vnfsd/vnfsd/internal/nfs4/nfserr"
 	"github.com/vnfsd/vnfsd/internal/nfs4/open"
 	"github.com/vnfsd/vnfsd/internal/nfs4/state"
@@ -101,6 +102,8 @@ type Server struct {
 	idmap   fattr.IDMap
 	clients *state.Table
 	opens   *open.Table
+	delegs  *deleg.Table
+	cb      callbacks
 	epoch   uint32
 	stop    chan struct{}
 	done    chan struct{}
@@ -324,6 +327,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.epoch = s.clients.Epoch()
 	s.opens = open.New(cfg.Locks, s.epoch, open.Limits{})
+	s.delegs = deleg.New(deleg.Config{Alloc: s.opens.AllocOther, Recall: s.recall, Timeout: s.lease})
 	return s, nil
 }
 
@@ -338,6 +342,8 @@ func (s *Server) Start() {
 // expire releases the opens and locks of a client whose state ends
 // (lease expiry, DESTROY_CLIENTID, a rebooted client's old record).
 func (s *Server) expire(clientid uint64) {
+	s.delegs.ReleaseClient(clientid)
+	s.cb.clientGone(clientid)
 	s.opens.ReleaseClient(clientid)
 	s.cfg.Locks.UnlockClient(clientKey(clientid))
 }
@@ -354,6 +360,7 @@ func (s *Server) reaper() {
 			return
 		case now := <-t.C:
 			s.clients.Reap(now)
+			s.delegs.Reap(now)
 			s.graceCheck()
 		}
 	}

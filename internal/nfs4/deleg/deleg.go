@@ -152,6 +152,10 @@ func del[K comparable](m map[K]map[*Deleg]struct{}, k K, d *Deleg) {
 	}
 }
 
+// Any reports whether any delegation is out (the fast path of the
+// callers that must look a name up before Conflict).
+func (t *Table) Any() bool { return t.live.Load() > 0 }
+
 // Conflict reports whether file has delegations of clients other than
 // client (0: an NFSv3 caller, or an anonymous stateid) that must be
 // returned before the file changes, and starts their recall. The caller

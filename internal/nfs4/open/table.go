@@ -242,6 +242,7 @@ type state struct {
 
 type fileInfo struct {
 	denyRead, denyWrite int
+	writers             map[uint64]int // opens with write access, by client
 }
 
 // New returns the Table of a vserver whose lock manager is m and whose
@@ -616,7 +617,8 @@ func (t *Table) removeStateLocked(st *state) {
 
 // setBitsLocked sets an open's share bits, keeping the files' deny counts.
 func (t *Table) setBitsLocked(st *state, access, deny uint8) {
-	if st.deny != deny {
+	wasW, isW := st.access&ShareWrite != 0, access&ShareWrite != 0
+	if st.deny != deny || wasW != isW {
 		fi := t.files[st.file]
 		if fi == nil {
 			fi = &fileInfo{}
@@ -637,7 +639,19 @@ func (t *Table) setBitsLocked(st *state, access, deny uint8) {
 		if deny&ShareWrite != 0 {
 			fi.denyWrite++
 		}
-		if fi.denyRead == 0 && fi.denyWrite == 0 {
+		id := st.owner.c.id
+		switch {
+		case wasW && !isW:
+			if fi.writers[id]--; fi.writers[id] <= 0 {
+				delete(fi.writers, id)
+			}
+		case isW && !wasW:
+			if fi.writers == nil {
+				fi.writers = make(map[uint64]int)
+			}
+			fi.writers[id]++
+		}
+		if fi.denyRead == 0 && fi.denyWrite == 0 && len(fi.writers) == 0 {
 			delete(t.files, st.file)
 		}
 	}
@@ -708,6 +722,27 @@ func (t *Table) ClientOf(s Stateid) (uint64, bool) {
 		return 0, false
 	}
 	return st.owner.c.id, true
+}
+
+// WriteOpeners reports whether a client other than client has file open
+// with write access or denying reads (no read delegation is granted then,
+// RFC 8881 section 10.4.1).
+func (t *Table) WriteOpeners(file lock.FileID, client uint64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fi := t.files[file]
+	if fi == nil {
+		return false
+	}
+	if fi.denyRead > 0 || len(fi.writers) > 1 {
+		return true
+	}
+	for id := range fi.writers {
+		if id != client {
+			return true
+		}
+	}
+	return false
 }
 
 // Revoked returns the number of revoked stateids of the client not yet
