@@ -112,6 +112,22 @@ type Config struct {
 	// Logger receives backend errors that have no NFSv3 status; nil
 	// discards.
 	Logger *slog.Logger
+	// Delegations, if not nil, are the NFSv4 delegations of the same
+	// virtual server: WRITE, SETATTR, REMOVE, RENAME and LINK of a
+	// delegated file start their recall and answer NFS3ERR_JUKEBOX until
+	// they are back (as Linux nfsd does), so that an NFSv4 client's
+	// cached view of the file stays true.
+	Delegations Delegations
+}
+
+// Delegations is what NFSv3 needs of the NFSv4 delegations of its
+// virtual server.
+type Delegations interface {
+	// Any reports whether any delegation is out.
+	Any() bool
+	// Conflict reports whether the object id of export has delegations
+	// that must come back before it changes, and starts their recall.
+	Conflict(export uint32, id vfs.ID) bool
 }
 
 // lockStripes is the number of locks that serialize the calls changing
@@ -125,6 +141,7 @@ type Server struct {
 	handles *fh.Codec
 	maxIO   uint32
 	log     *slog.Logger
+	delegs  Delegations
 	verf    atomic.Uint64 // the current write verifier
 	seed    maphash.Seed
 	locks   [lockStripes]sync.Mutex
@@ -136,7 +153,8 @@ func New(cfg Config) *Server {
 	if cfg.Exports == nil || cfg.Handles == nil {
 		panic("nfs3: Config needs Exports and Handles")
 	}
-	s := &Server{exports: cfg.Exports, handles: cfg.Handles, maxIO: cfg.MaxIO, log: cfg.Logger, seed: maphash.MakeSeed()}
+	s := &Server{exports: cfg.Exports, handles: cfg.Handles, maxIO: cfg.MaxIO, log: cfg.Logger, seed: maphash.MakeSeed(),
+		delegs: cfg.Delegations}
 	if s.maxIO == 0 {
 		s.maxIO = DefaultMaxIO
 	}

@@ -80,6 +80,9 @@ func (q *request) setattr() error {
 	if st == NFS3OK {
 		st = writable(exp)
 	}
+	if st == NFS3OK {
+		st = q.delegated(exp, id)
+	}
 	if st != NFS3OK {
 		c.after(q, exp, id)
 		q.w.Uint32(uint32(st))
@@ -301,6 +304,9 @@ func (q *request) write() error {
 	if st == NFS3OK && (a.Offset > maxOffset || a.Offset+uint64(len(data)) > maxOffset) {
 		st = NFS3ErrFBig
 	}
+	if st == NFS3OK {
+		st = q.delegated(exp, id)
+	}
 	if st != NFS3OK {
 		c.after(q, exp, id)
 		q.w.Uint32(uint32(st))
@@ -477,6 +483,9 @@ func (q *request) removeObject(rmdir bool) error {
 	if st == NFS3OK {
 		st = removeName.check(a.Object.Name)
 	}
+	if st == NFS3OK && !rmdir {
+		st = q.delegatedName(exp, dir, a.Object.Name)
+	}
 	if st != NFS3OK {
 		c.after(q, exp, dir)
 		q.w.Uint32(uint32(st))
@@ -538,6 +547,12 @@ func (q *request) rename() error {
 	if st == NFS3OK && fexp != texp {
 		st = NFS3ErrXDev
 	}
+	if st == NFS3OK {
+		st = q.delegatedName(fexp, fdir, a.From.Name)
+	}
+	if st == NFS3OK {
+		st = q.delegatedName(texp, tdir, a.To.Name)
+	}
 	if st != NFS3OK {
 		from.after(q, fexp, fdir)
 		to.after(q, texp, tdir)
@@ -586,6 +601,9 @@ func (q *request) link() error {
 	}
 	if st == NFS3OK && fexp != dexp {
 		st = NFS3ErrXDev
+	}
+	if st == NFS3OK {
+		st = q.delegated(fexp, file)
 	}
 	if st != NFS3OK {
 		c.after(q, dexp, dir)
@@ -746,4 +764,27 @@ func (q *request) commit() error {
 	v := q.s.WriteVerf()
 	q.w.Fixed(v[:])
 	return nil
+}
+
+// delegated is NFS3ERR_JUKEBOX while the object has NFSv4 delegations
+// out that must come back before it changes (Config.Delegations); their
+// recall is started. The client retries.
+func (q *request) delegated(exp *export.Export, id vfs.ID) Stat {
+	if d := q.s.delegs; d != nil && d.Any() && d.Conflict(exp.ID, id) {
+		return NFS3ErrJukebox
+	}
+	return NFS3OK
+}
+
+// delegatedName is delegated for the object name in dir, if it exists.
+func (q *request) delegatedName(exp *export.Export, dir vfs.ID, name string) Stat {
+	d := q.s.delegs
+	if d == nil || !d.Any() {
+		return NFS3OK
+	}
+	id, at, err := exp.FS.Lookup(q.ctx, &q.cred, dir, name)
+	if err != nil || at.Type != vfs.TypeRegular {
+		return NFS3OK // the procedure reports a missing name
+	}
+	return q.delegated(exp, id)
 }

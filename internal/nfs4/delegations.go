@@ -29,6 +29,9 @@ func (s *Server) ConflictsWith(file lock.FileID, client uint64) bool {
 	return s.delegs.Conflict(file, client)
 }
 
+// DelegationsOut reports whether any delegation is out.
+func (s *Server) DelegationsOut() bool { return s.delegs.Any() }
+
 // delegConflict is ConflictsWith for an operation of the compound on o:
 // NFS4ERR_DELAY while delegations of other clients are out.
 func (cs *compound) delegConflict(o *object) error {

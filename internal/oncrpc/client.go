@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vnfsd/vnfsd/internal/xdr"
 )
@@ -65,6 +66,34 @@ type Client struct {
 	pending map[uint32]chan []byte
 	err     error
 	done    chan struct{}
+	calls   atomic.Pointer[Handler] // serves the server's calls (HandleCalls)
+}
+
+// HandleCalls makes the Client answer the calls the server sends it on
+// the connection (an NFSv4.1 back channel) with h, each in a goroutine
+// of its own. Without it, such calls are dropped.
+func (c *Client) HandleCalls(h Handler) { c.calls.Store(&h) }
+
+// serveCall answers one call the server sent.
+func (c *Client) serveCall(rec []byte, h Handler) {
+	call := new(Call)
+	var w xdr.Writer
+	w.Reserve(4)
+	err := DecodeCall(rec, call)
+	if err == nil {
+		hdr := w.Len()
+		appendAccepted(&w, call.XID, Success)
+		if err = h.ServeRPC(context.Background(), call, &w); err != nil {
+			w.Truncate(hdr)
+			appendAccepted(&w, call.XID, SystemErr)
+		}
+	} else {
+		return
+	}
+	w.PutUint32At(0, lastFragment|uint32(len(w.B)-4))
+	c.wmu.Lock()
+	c.nc.Write(w.B)
+	c.wmu.Unlock()
 }
 
 // Dial connects to a TCP address.
@@ -98,6 +127,12 @@ func (c *Client) readLoop() {
 			return
 		}
 		if len(rec) < 4 {
+			continue
+		}
+		if len(rec) >= 8 && binary.BigEndian.Uint32(rec[4:]) == MsgCall {
+			if h := c.calls.Load(); h != nil {
+				go c.serveCall(rec, *h)
+			}
 			continue
 		}
 		xid := binary.BigEndian.Uint32(rec)

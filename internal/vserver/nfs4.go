@@ -11,9 +11,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vnfsd/vnfsd/internal/lock"
 	"github.com/vnfsd/vnfsd/internal/nfs3"
 	"github.com/vnfsd/vnfsd/internal/nfs4"
 	"github.com/vnfsd/vnfsd/internal/oncrpc"
+	"github.com/vnfsd/vnfsd/internal/vfs"
 	"github.com/vnfsd/vnfsd/internal/xdr"
 )
 
@@ -154,4 +156,15 @@ func (s *Server) nfs4GraceEnded() {
 	if s.nsm == nil || len(s.nsm.Hosts()) == 0 {
 		s.locks.EndGrace()
 	}
+}
+
+// v3Delegations lets NFSv3 wait for the NFSv4 delegations of the same
+// vserver (nfs3.Config.Delegations). The NFSv4 server is made after the
+// NFSv3 one, before anything is served.
+type v3Delegations struct{ s *Server }
+
+func (d v3Delegations) Any() bool { return d.s.nfs4 != nil && d.s.nfs4.DelegationsOut() }
+
+func (d v3Delegations) Conflict(export uint32, id vfs.ID) bool {
+	return d.s.nfs4 != nil && d.s.nfs4.ConflictsWith(lock.FileID{Export: export, Object: string(id)}, 0)
 }

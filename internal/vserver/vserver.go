@@ -475,11 +475,12 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		more []oncrpc.Program // served on the same port
 	}
 	nfs := nfs3.New(nfs3.Config{
-		Exports:   exportsFn,
-		Handles:   s.handles,
-		WriteVerf: s.writeVerf,
-		MaxIO:     s.cfg.MaxIO,
-		Logger:    s.log,
+		Exports:     exportsFn,
+		Handles:     s.handles,
+		WriteVerf:   s.writeVerf,
+		MaxIO:       s.cfg.MaxIO,
+		Logger:      s.log,
+		Delegations: v3Delegations{s},
 	})
 	s.locks = lock.New(lock.Config{})
 	nfsProg := nfs.Program()

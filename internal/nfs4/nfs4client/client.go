@@ -184,12 +184,32 @@ func (c *Client) ExchangeID(ctx context.Context, minor uint32, owner []byte, ver
 // The client has not sent RECLAIM_COMPLETE: it may reclaim (OPEN with
 // CLAIM_PREVIOUS) and must then send it before any new state.
 func (c *Client) OpenSession(ctx context.Context, minor uint32, owner []byte, verf [NFS4_VERIFIER_SIZE]byte) (*Session, error) {
+	return c.openSession(ctx, minor, owner, verf, 0)
+}
+
+// CbProgram is the callback program number the Client's sessions name.
+const CbProgram = 0x40000000
+
+// NewSessionBack is NewSession with the connection bound to the
+// session's back channel too (CREATE_SESSION4_FLAG_CONN_BACK_CHAN): the
+// server's callbacks (CB_COMPOUND of program CbProgram, AUTH_NONE) are
+// served by cb.
+func (c *Client) NewSessionBack(ctx context.Context, minor uint32, owner []byte, verf [NFS4_VERIFIER_SIZE]byte, cb oncrpc.Handler) (*Session, error) {
+	c.rpc.HandleCalls(cb)
+	s, err := c.openSession(ctx, minor, owner, verf, CREATE_SESSION4_FLAG_CONN_BACK_CHAN)
+	if err != nil {
+		return nil, err
+	}
+	return s, s.reclaimComplete(ctx)
+}
+
+func (c *Client) openSession(ctx context.Context, minor uint32, owner []byte, verf [NFS4_VERIFIER_SIZE]byte, flags uint32) (*Session, error) {
 	ex, err := c.ExchangeID(ctx, minor, owner, verf)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.do(ctx, minor, CreateSession(CreateSessionArgs{Clientid: ex.Clientid, Sequence: ex.Sequenceid,
-		Fore: DefaultForeAttrs, Back: DefaultBackAttrs, CbProgram: 0x40000000,
+	res, err := c.do(ctx, minor, CreateSession(CreateSessionArgs{Clientid: ex.Clientid, Sequence: ex.Sequenceid, Flags: flags,
+		Fore: DefaultForeAttrs, Back: DefaultBackAttrs, CbProgram: CbProgram,
 		SecParms: []CallbackSec{{Flavor: AUTH_NONE}}}))
 	if err != nil {
 		return nil, fmt.Errorf("CREATE_SESSION: %w", err)
@@ -209,14 +229,18 @@ func (c *Client) NewSession(ctx context.Context, minor uint32, owner []byte, ver
 	if err != nil {
 		return nil, err
 	}
+	return s, s.reclaimComplete(ctx)
+}
+
+func (s *Session) reclaimComplete(ctx context.Context) error {
 	res, err := s.Do(ctx, ReclaimComplete(false))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := res.Err(); err != nil {
-		return nil, fmt.Errorf("RECLAIM_COMPLETE: %w", err)
+		return fmt.Errorf("RECLAIM_COMPLETE: %w", err)
 	}
-	return s, nil
+	return nil
 }
 
 // Next returns the COMPOUND of ops after SEQUENCE with the slot's next
