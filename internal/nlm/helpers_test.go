@@ -119,6 +119,7 @@ type serverOpts struct {
 	timeout time.Duration
 	tries   int
 	grace   time.Duration
+	delegs  func(lock.FileID) bool
 }
 
 // newServer starts a server; hosts is shared between restarts.
@@ -162,7 +163,8 @@ func newServer(t *testing.T, o serverOpts, hosts *hostMap) *server {
 		t.Fatal(err)
 	}
 	s.nlm = New(Config{Locks: s.locks, Exports: func() *export.Table { return s.table }, Handles: s.codec,
-		NSM: s.nsm, Logger: logger(t), CallbackTimeout: o.timeout, CallbackAttempts: o.tries, Dial: dial, Name: "vserver"})
+		NSM: s.nsm, Logger: logger(t), CallbackTimeout: o.timeout, CallbackAttempts: o.tries, Dial: dial, Name: "vserver",
+		Delegations: o.delegs})
 	mux := oncrpc.NewMux()
 	mux.Register(s.nlm.Program())
 	mux.Register(s.nsm.Program())

@@ -190,11 +190,18 @@ type Config struct {
 	// Name is the caller_name of GRANTED callbacks and the machine name
 	// of their credential; empty means the host name.
 	Name string
+	// Delegations, if not nil, reports whether a file has NFSv4
+	// delegations of the same vserver out, and starts their recall: an
+	// exclusive LOCK of such a file is dropped unanswered until they are
+	// back (the client retransmits), as Linux lockd does, since a
+	// delegation's holder may hold locks the server does not see.
+	Delegations func(file lock.FileID) bool
 }
 
 // Server is the NLM program of one virtual server. It is safe for
 // concurrent use.
 type Server struct {
+	delegs   func(file lock.FileID) bool
 	locks    *lock.Manager
 	exports  func() *export.Table
 	handles  *fh.Codec
@@ -223,7 +230,7 @@ func New(cfg Config) *Server {
 	if cfg.Locks == nil || cfg.Exports == nil || cfg.Handles == nil {
 		panic("nlm: Config needs Locks, Exports and Handles")
 	}
-	s := &Server{locks: cfg.Locks, exports: cfg.Exports, handles: cfg.Handles, nsm: cfg.NSM,
+	s := &Server{delegs: cfg.Delegations, locks: cfg.Locks, exports: cfg.Exports, handles: cfg.Handles, nsm: cfg.NSM,
 		log: cfg.Logger, timeout: cfg.CallbackTimeout, attempts: cfg.CallbackAttempts,
 		dial: cfg.Dial, name: cfg.Name, blocks: map[blockKey]*block{}, byCookie: map[uint64]*block{}}
 	if s.log == nil {

@@ -3,9 +3,11 @@ package nlm
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -614,4 +616,34 @@ func TestUnlockExport(t *testing.T) {
 	}
 	// B may lock again (and is granted at once).
 	wantStat(t, "B rw", f.b.lock(f.b.lockArgs(rw, 2, true, true, 0, 0)), Granted)
+}
+
+// TestDelegatedFileLockDropped: an exclusive LOCK of a file with NFSv4
+// delegations being recalled gets no reply (the client retransmits, as
+// with Linux lockd); a shared LOCK of it, and locks of other files, are
+// served.
+func TestDelegatedFileLockDropped(t *testing.T) {
+	var mu sync.Mutex
+	asked := 0
+	f := newFixture(t, serverOpts{delegs: func(file lock.FileID) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		asked++
+		return file.Object == "f2"
+	}})
+	var w xdr.Writer
+	f.a.lockArgs(f.handle(expRW, "f2"), 100, true, false, 0, 10).Encode(&w)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err := f.a.conn.Call(ctx, Prog, Vers, ProcLock, oncrpc.AuthSysCred(oncrpc.AuthSysParams{Machine: "client"}), w.B)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("exclusive LOCK of a delegated file: %v, want no reply", err)
+	}
+	wantStat(t, "shared LOCK of the delegated file", f.a.lock(f.a.lockArgs(f.handle(expRW, "f2"), 100, false, false, 0, 10)), Granted)
+	wantStat(t, "exclusive LOCK of another file", f.a.lock(f.a.lockArgs(f.handle(expRW, "f1"), 100, true, false, 0, 10)), Granted)
+	mu.Lock()
+	defer mu.Unlock()
+	if asked != 2 {
+		t.Errorf("delegations asked %d times, want 2 (exclusive locks only)", asked)
+	}
 }

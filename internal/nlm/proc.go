@@ -36,7 +36,11 @@ func (s *Server) ServeRPC(ctx context.Context, call *oncrpc.Call, w *xdr.Writer)
 		if r.Err() != nil {
 			return oncrpc.ErrGarbageArgs
 		}
-		res := Res{Cookie: a.Cookie, Stat: s.lock(ctx, call, &a)}
+		st := s.lock(ctx, call, &a)
+		if st == statDrop {
+			return oncrpc.ErrDrop
+		}
+		res := Res{Cookie: a.Cookie, Stat: st}
 		return s.reply(call, w, ProcLockMsg, ProcLockRes, res.Encode)
 
 	case ProcCancel, ProcCancelMsg:
@@ -242,6 +246,10 @@ func (s *Server) test(ctx context.Context, call *oncrpc.Call, a *TestArgs) TestR
 	return res
 }
 
+// statDrop is lock's answer for a request to drop unanswered (a file
+// with NFSv4 delegations being recalled); never sent.
+const statDrop Stat = 1<<32 - 1
+
 func (s *Server) lock(ctx context.Context, call *oncrpc.Call, a *LockArgs) Stat {
 	if fbig(&a.Lock) {
 		return FBig
@@ -249,6 +257,9 @@ func (s *Server) lock(ctx context.Context, call *oncrpc.Call, a *LockArgs) Stat 
 	file, st := s.resolve(ctx, call, a.Lock.FH, true)
 	if st != Granted {
 		return st
+	}
+	if a.Exclusive && s.delegs != nil && s.delegs(file) {
+		return statDrop
 	}
 	client := call.Remote.Addr().Unmap()
 	if s.nsm != nil && call.Proc != ProcNMLock {
