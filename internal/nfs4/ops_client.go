@@ -223,7 +223,7 @@ func (cs *compound) opSequence(a *wire.SequenceArgs, w *xdr.Writer) error {
 	if cs.s.delegs.Revoked(q.ClientID) > 0 {
 		flags |= state.SEQ4_STATUS_RECALLABLE_STATE_REVOKED
 	}
-	if cs.s.delegs.Any() && len(cs.s.delegs.Held(q.ClientID)) > 0 && !cs.s.cb.up(q.ClientID) {
+	if cs.s.delegs.HoldsLive(q.ClientID) && !cs.s.cb.up(q.ClientID) {
 		flags |= state.SEQ4_STATUS_CB_PATH_DOWN
 	}
 	r := wire.SequenceRes{Sessionid: q.SessionID, Sequenceid: q.SequenceID, Slotid: q.SlotID,

@@ -65,7 +65,8 @@ type Config struct {
 // Table holds a vserver's delegations.
 type Table struct {
 	cfg  Config
-	live atomic.Int64 // delegations not revoked, for the fast path of Conflict
+	live  atomic.Int64 // delegations not revoked, for the fast path of Conflict
+	total atomic.Int64 // all delegations, for the fast path of stateid lookups
 
 	mu       sync.Mutex
 	byOther  map[[12]byte]*Deleg
@@ -128,6 +129,7 @@ func (t *Table) Grant(client uint64, file lock.FileID, fh []byte) (*Deleg, bool)
 	d := &Deleg{Stateid: Stateid{Seqid: 1, Other: t.cfg.Alloc()}, Client: client, File: file,
 		FH: append([]byte(nil), fh...)}
 	t.byOther[d.Stateid.Other] = d
+	t.total.Add(1)
 	add(t.byFile, file, d)
 	add(t.byClient, client, d)
 	t.live.Add(1)
@@ -214,6 +216,7 @@ func (t *Table) removeLocked(d *Deleg) {
 		return
 	}
 	delete(t.byOther, d.Stateid.Other)
+	t.total.Add(-1)
 	del(t.byClient, d.Client, d)
 	if d.revoked {
 		if t.revoked[d.Client]--; t.revoked[d.Client] <= 0 {
@@ -283,6 +286,9 @@ func (t *Table) Known(s Stateid) bool {
 // delegation does not allow writing: NFS4ERR_OPENMODE (RFC 8881 section
 // 9.1.2).
 func (t *Table) CheckIO(client uint64, minor uint32, file lock.FileID, s Stateid, write bool) (found bool, err error) {
+	if t.total.Load() == 0 {
+		return false, nil // the common case: an open's or lock's stateid
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	d, err := t.lookupLocked(client, minor, s)
@@ -325,6 +331,9 @@ func (t *Table) Return(client uint64, minor uint32, file lock.FileID, s Stateid)
 // Test is TEST_STATEID for one stateid: found is false if s is not a
 // delegation's.
 func (t *Table) Test(client uint64, s Stateid) (found bool, status nfserr.Status) {
+	if t.total.Load() == 0 {
+		return false, nfserr.OK
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	d, err := t.lookupLocked(client, 1, s)
@@ -338,6 +347,9 @@ func (t *Table) Test(client uint64, s Stateid) (found bool, status nfserr.Status
 // forgotten; a live one must be returned (NFS4ERR_LOCKS_HELD, as for an
 // open). found is false if s is not a delegation's.
 func (t *Table) Free(client uint64, s Stateid) (found bool, err error) {
+	if t.total.Load() == 0 {
+		return false, nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	d, err := t.lookupLocked(client, 1, s)
@@ -366,6 +378,9 @@ func (t *Table) ReleaseClient(client uint64) {
 // Revoked returns the number of revoked delegations of client not yet
 // freed (SEQ4_STATUS_RECALLABLE_STATE_REVOKED, RFC 8881 section 18.46.3).
 func (t *Table) Revoked(client uint64) int {
+	if t.total.Load() == 0 {
+		return 0
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.revoked[client]
@@ -376,6 +391,21 @@ func (t *Table) Holds(client uint64) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.byClient[client]) > 0
+}
+
+// HoldsLive reports whether client has delegations not revoked.
+func (t *Table) HoldsLive(client uint64) bool {
+	if t.live.Load() == 0 {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for d := range t.byClient[client] {
+		if !d.revoked {
+			return true
+		}
+	}
+	return false
 }
 
 // Held returns the live delegations of client.
