@@ -1,11 +1,14 @@
 package control
 
 import (
+	"maps"
 	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Limits and defaults of a server's configuration (docs/api.md).
@@ -37,6 +40,20 @@ const (
 	MaxVersions = 8
 	// maxDirLen bounds an export's directory path.
 	maxDirLen = 4096
+
+	// MaxIDMapUsers and MaxIDMapGroups bound the tables of an id_map.
+	MaxIDMapUsers  = 10000
+	MaxIDMapGroups = 10000
+	// MaxIDMapNameLen bounds a user or group name of an id_map, in bytes.
+	MaxIDMapNameLen = 64
+	// MaxIDMapDomainLen bounds the domain of an id_map, in bytes (a DNS
+	// name).
+	MaxIDMapDomainLen = 253
+	// maxDomainLabelLen bounds one label of the domain (as DNS).
+	maxDomainLabelLen = 63
+	// MaxIDMapID is the largest ID of an id_map: 4294967295 is
+	// (uid_t)-1, which chown(2) takes for "leave unchanged".
+	MaxIDMapID = 1<<32 - 2
 )
 
 // nfsVersion is an NFS version of the API: the program version and, for
@@ -68,6 +85,22 @@ type ServerConfig struct {
 	MountPort    int        `json:"mount_port"`
 	PortmapPort  int        `json:"portmap_port"`
 	Listeners    []Listener `json:"listeners"`
+	// IDMap maps the NFSv4 owner and owner_group strings; nil (the
+	// default) sends numeric strings ("1000") only.
+	IDMap *IDMapConfig `json:"id_map,omitempty"`
+}
+
+// IDMapConfig is the NFSv4 owner mapping of a server (RFC 8881 section
+// 5.9): the IDs in Users and Groups go out as "name@Domain", all others
+// as decimal numbers ("1000"); coming in, "name@domain" (domain compared
+// ignoring ASCII case) is translated through the tables and numbers are
+// always accepted. Users and Groups are separate; each maps names to IDs
+// one-to-one. An IDMapConfig without a domain and without entries means
+// no mapping (normalize makes it nil).
+type IDMapConfig struct {
+	Domain string           `json:"domain"`
+	Users  map[string]int64 `json:"users"`
+	Groups map[string]int64 `json:"groups"`
 }
 
 // DefaultServerConfig returns the configuration fields omitted from a PUT
@@ -97,6 +130,9 @@ type ServerPatch struct {
 	MountPort    *int        `json:"mount_port"`
 	PortmapPort  *int        `json:"portmap_port"`
 	Listeners    *[]Listener `json:"listeners"`
+	// IDMap replaces the whole owner mapping; an object without a domain
+	// and without entries ({}) removes it. null or absent: unchanged.
+	IDMap *IDMapConfig `json:"id_map"`
 }
 
 // apply returns cfg with the patch applied.
@@ -119,13 +155,24 @@ func (p ServerPatch) apply(cfg ServerConfig) ServerConfig {
 	if p.Listeners != nil {
 		cfg.Listeners = *p.Listeners
 	}
+	if p.IDMap != nil {
+		cfg.IDMap = p.IDMap.clone()
+	}
 	return cfg
 }
 
 func (c ServerConfig) clone() ServerConfig {
 	c.Versions = slices.Clone(c.Versions)
 	c.Listeners = slices.Clone(c.Listeners)
+	c.IDMap = c.IDMap.clone()
 	return c
+}
+
+func (m *IDMapConfig) clone() *IDMapConfig {
+	if m == nil {
+		return nil
+	}
+	return &IDMapConfig{Domain: m.Domain, Users: maps.Clone(m.Users), Groups: maps.Clone(m.Groups)}
 }
 
 // normalize checks a configuration and returns it in canonical form
@@ -203,7 +250,108 @@ func (c ServerConfig) normalize() (ServerConfig, error) {
 		seenL[nl] = true
 		c.Listeners[i] = nl
 	}
+	if c.IDMap != nil {
+		m, err := c.IDMap.normalize()
+		if err != nil {
+			return c, err
+		}
+		c.IDMap = m
+	}
 	return c, nil
+}
+
+// normalize checks an owner mapping and returns it in canonical form:
+// nil for no mapping (no domain and no entries), empty tables rather
+// than absent ones.
+func (m *IDMapConfig) normalize() (*IDMapConfig, error) {
+	if m.Domain == "" && len(m.Users) == 0 && len(m.Groups) == 0 {
+		return nil, nil
+	}
+	if m.Domain == "" {
+		return nil, invalidf("id_map: a domain is needed to map users or groups (an empty id_map {} removes the mapping)")
+	}
+	if err := checkIDMapDomain(m.Domain); err != nil {
+		return nil, err
+	}
+	out := &IDMapConfig{Domain: m.Domain, Users: maps.Clone(m.Users), Groups: maps.Clone(m.Groups)}
+	if out.Users == nil {
+		out.Users = map[string]int64{}
+	}
+	if out.Groups == nil {
+		out.Groups = map[string]int64{}
+	}
+	for _, t := range []struct {
+		field string
+		max   int
+		table map[string]int64
+	}{{"id_map.users", MaxIDMapUsers, out.Users}, {"id_map.groups", MaxIDMapGroups, out.Groups}} {
+		if len(t.table) > t.max {
+			return nil, invalidf("%s: %d given, at most %d", t.field, len(t.table), t.max)
+		}
+		// In name order, so that the message for a shared ID is always
+		// the same.
+		byID := make(map[int64]string, len(t.table))
+		for _, name := range slices.Sorted(maps.Keys(t.table)) {
+			if err := checkIDMapName(t.field, name); err != nil {
+				return nil, err
+			}
+			id := t.table[name]
+			if id < 0 || id > MaxIDMapID {
+				return nil, invalidf("%s: %s has id %d, out of range 0..%d", t.field, quote(name), id, MaxIDMapID)
+			}
+			if other, dup := byID[id]; dup {
+				return nil, invalidf("%s: %s and %s both have id %d: the mapping must be one-to-one", t.field, quote(other), quote(name), id)
+			}
+			byID[id] = name
+		}
+	}
+	return out, nil
+}
+
+// checkIDMapDomain checks the domain of an owner mapping: a DNS-like
+// name of 1..MaxIDMapDomainLen bytes, labels of ASCII letters, digits and
+// '-' of 1..maxDomainLabelLen bytes separated by single dots.
+func checkIDMapDomain(d string) error {
+	if len(d) > MaxIDMapDomainLen {
+		return invalidf("id_map.domain %s is %d bytes, at most %d", quote(d), len(d), MaxIDMapDomainLen)
+	}
+	for _, label := range strings.Split(d, ".") {
+		ok := len(label) >= 1 && len(label) <= maxDomainLabelLen
+		for i := 0; ok && i < len(label); i++ {
+			c := label[i]
+			ok = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-'
+		}
+		if !ok {
+			return invalidf("id_map.domain %s is not a domain name: labels of letters, digits and '-' (1..%d bytes each) separated by single dots, no leading or trailing dot", quote(d), maxDomainLabelLen)
+		}
+	}
+	return nil
+}
+
+// checkIDMapName checks a user or group name of an owner mapping:
+// 1..MaxIDMapNameLen bytes of UTF-8 without '@', white space, control
+// characters or invisible format characters (Unicode category Cf, such as
+// U+200B ZERO WIDTH SPACE).
+func checkIDMapName(field, name string) error {
+	if len(name) == 0 || len(name) > MaxIDMapNameLen {
+		return invalidf("%s: name %s is %d bytes, must be 1..%d", field, quote(name), len(name), MaxIDMapNameLen)
+	}
+	if !utf8.ValidString(name) {
+		return invalidf("%s: name %s is not valid UTF-8", field, quote(name))
+	}
+	for _, r := range name {
+		switch {
+		case r == '@':
+			return invalidf("%s: name %s holds '@'", field, quote(name))
+		case unicode.IsSpace(r):
+			return invalidf("%s: name %s holds white space (%U)", field, quote(name), r)
+		case unicode.IsControl(r):
+			return invalidf("%s: name %s holds a control character (%U)", field, quote(name), r)
+		case unicode.Is(unicode.Cf, r):
+			return invalidf("%s: name %s holds an invisible format character (%U)", field, quote(name), r)
+		}
+	}
+	return nil
 }
 
 func supportedList() string {

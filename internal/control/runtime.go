@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/vnfsd/vnfsd/internal/export"
+	"github.com/vnfsd/vnfsd/internal/nfs4/fattr"
 	"github.com/vnfsd/vnfsd/internal/nfs4/state"
 	"github.com/vnfsd/vnfsd/internal/ns"
 	"github.com/vnfsd/vnfsd/internal/sched"
@@ -194,6 +195,13 @@ func (c *Control) vserverConfig(uuid string, rec *serverRecord, faults map[strin
 		return cfg, err
 	}
 	cfg.NFS4Recovery = recovery
+	if rec.Config.IDMap != nil {
+		m, err := domainIDMap(rec.Config.IDMap)
+		if err != nil {
+			return cfg, fmt.Errorf("stored id_map: %v", err)
+		}
+		cfg.IDMap = m
+	}
 	if rec.Config.MountPort == PortOff {
 		cfg.MountPort = vserver.Disabled
 	}
@@ -230,6 +238,29 @@ func (c *Control) vserverConfig(uuid string, rec *serverRecord, faults map[strin
 		cfg.Exports = append(cfg.Exports, ec)
 	}
 	return cfg, nil
+}
+
+// domainIDMap builds the NFSv4 owner mapping of a normalized IDMapConfig.
+func domainIDMap(m *IDMapConfig) (*fattr.DomainIDMap, error) {
+	conv := func(t map[string]int64) (map[string]uint32, error) {
+		out := make(map[string]uint32, len(t))
+		for name, id := range t {
+			if id < 0 || id > MaxIDMapID {
+				return nil, fmt.Errorf("%q has id %d", name, id)
+			}
+			out[name] = uint32(id)
+		}
+		return out, nil
+	}
+	users, err := conv(m.Users)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := conv(m.Groups)
+	if err != nil {
+		return nil, err
+	}
+	return fattr.NewDomainIDMap(m.Domain, users, groups)
 }
 
 // stop shuts a running instance down and closes its queue.

@@ -40,6 +40,7 @@ import (
 	"github.com/vnfsd/vnfsd/internal/mount"
 	"github.com/vnfsd/vnfsd/internal/nfs3"
 	"github.com/vnfsd/vnfsd/internal/nfs4"
+	nfs4fattr "github.com/vnfsd/vnfsd/internal/nfs4/fattr"
 	"github.com/vnfsd/vnfsd/internal/nfs4/state"
 	"github.com/vnfsd/vnfsd/internal/nlm"
 	"github.com/vnfsd/vnfsd/internal/nsm"
@@ -170,6 +171,9 @@ type Config struct {
 	// DefaultLease. When set they lie within [MinLease, MaxLease]. They
 	// are kept for NFSv4 and reported; NFSv3 does not use them.
 	Lease, Grace time.Duration
+	// IDMap maps the NFSv4 owner and owner_group strings (RFC 8881
+	// section 5.9); nil sends and takes numeric strings ("1000") only.
+	IDMap nfs4fattr.IDMap
 	// NLMPort is the port of the NFSv3 lock manager (NLM v4) and, on the
 	// same port, the status monitor (NSM), over TCP and UDP, both
 	// registered with the vserver's portmapper: 0 lets the operating
@@ -492,7 +496,7 @@ func (s *Server) Start(ctx context.Context) (err error) {
 		if s.nfs4, err = nfs4.New(nfs4.Config{Name: s.cfg.Name, Exports: exportsFn, Handles: s.handles,
 			Locks: s.locks, Minor: s.cfg.Minor4, MaxIO: s.cfg.MaxIO, WriteVerf: s.writeVerf,
 			Lease: s.Lease(), Grace: s.Grace(), Recovery: rec, Logger: s.log,
-			OnGraceEnd: s.nfs4GraceEnded}); err != nil {
+			OnGraceEnd: s.nfs4GraceEnded, IDMap: s.cfg.IDMap}); err != nil {
 			return fmt.Errorf("vserver %s: %w", s.cfg.Name, err)
 		}
 		defer func() {
@@ -519,7 +523,8 @@ func (s *Server) Start(ctx context.Context) (err error) {
 			return fmt.Errorf("vserver %s: %w", s.cfg.Name, err)
 		}
 		s.nlm = nlm.New(nlm.Config{Locks: s.locks, Exports: exportsFn, Handles: s.handles, NSM: s.nsm,
-			Logger: s.log, Dial: s.dialCallback, Name: s.callbackName()})
+			Logger: s.log, Dial: s.dialCallback, Name: s.callbackName(),
+			Delegations: func(f lock.FileID) bool { return s.nfs4 != nil && s.nfs4.ConflictsWith(f, 0) }})
 	}
 	services := []service{
 		{ServiceNFS, s.cfg.NFSPort, false, func(string) oncrpc.Program { return nfsProg }, int(s.cfg.MaxIO) + 64<<10, nil},

@@ -64,7 +64,7 @@ type Config struct {
 
 // Table holds a vserver's delegations.
 type Table struct {
-	cfg  Config
+	cfg   Config
 	live  atomic.Int64 // delegations not revoked, for the fast path of Conflict
 	total atomic.Int64 // all delegations, for the fast path of stateid lookups
 
