@@ -116,18 +116,7 @@ func (c *conn) Call(ctx context.Context, prog, vers, proc uint32, cred Cred, arg
 
 	var w xdr.Writer
 	w.B = getBuf(64 + len(cred.Body) + len(args))
-	w.Reserve(4)
-	w.Uint32(xid)
-	w.Uint32(MsgCall)
-	w.Uint32(RPCVersion)
-	w.Uint32(prog)
-	w.Uint32(vers)
-	w.Uint32(proc)
-	w.Uint32(cred.Flavor)
-	w.Opaque(cred.Body)
-	w.Uint32(AuthNone)
-	w.Uint32(0)
-	w.B = append(w.B, args...)
+	appendCall(&w, xid, prog, vers, proc, cred, args)
 	c.sendRecord(w.B)
 	putBuf(w.B)
 	select {

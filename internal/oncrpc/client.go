@@ -183,18 +183,7 @@ func (c *Client) Call(ctx context.Context, prog, vers, proc uint32, cred Cred, a
 	c.mu.Unlock()
 
 	var w xdr.Writer
-	w.Reserve(4)
-	w.Uint32(xid)
-	w.Uint32(MsgCall)
-	w.Uint32(RPCVersion)
-	w.Uint32(prog)
-	w.Uint32(vers)
-	w.Uint32(proc)
-	w.Uint32(cred.Flavor)
-	w.Opaque(cred.Body)
-	w.Uint32(AuthNone)
-	w.Uint32(0)
-	w.B = append(w.B, args...)
+	appendCall(&w, xid, prog, vers, proc, cred, args)
 	w.PutUint32At(0, lastFragment|uint32(len(w.B)-4))
 	c.wmu.Lock()
 	if dl, ok := ctx.Deadline(); ok {
@@ -268,4 +257,21 @@ func ParseReply(rec []byte, xid uint32) ([]byte, error) {
 	default:
 		return nil, errors.New("oncrpc: bad reply_stat")
 	}
+}
+
+// appendCall appends a call record: 4 bytes reserved for the record mark,
+// the call header (AUTH_NONE verifier) and args.
+func appendCall(w *xdr.Writer, xid, prog, vers, proc uint32, cred Cred, args []byte) {
+	w.Reserve(4)
+	w.Uint32(xid)
+	w.Uint32(MsgCall)
+	w.Uint32(RPCVersion)
+	w.Uint32(prog)
+	w.Uint32(vers)
+	w.Uint32(proc)
+	w.Uint32(cred.Flavor)
+	w.Opaque(cred.Body)
+	w.Uint32(AuthNone)
+	w.Uint32(0)
+	w.B = append(w.B, args...)
 }
