@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"testing"
+
+	"github.com/vnfsd/vnfsd/internal/xdr"
 )
 
 type captureReply struct{ out [][]byte }
@@ -76,6 +78,34 @@ func FuzzDecodeCall(f *testing.F) {
 			if len(c.Args) > len(rec) {
 				t.Fatal("args beyond record")
 			}
+		}
+	})
+}
+
+// FuzzParseReply checks the reply decoder, which reads what a client
+// sends back on a back channel: it never panics, and an accepted
+// SUCCESS reply yields exactly the bytes after its header.
+func FuzzParseReply(f *testing.F) {
+	var w xdr.Writer
+	appendAccepted(&w, 7, Success)
+	w.Uint32(0xabcd)
+	f.Add(w.B, uint32(7))
+	w = xdr.Writer{}
+	appendAuthError(&w, 7, AuthTooWeak)
+	f.Add(w.B, uint32(7))
+	w = xdr.Writer{}
+	appendRPCMismatch(&w, 9)
+	f.Add(w.B, uint32(9))
+	f.Fuzz(func(t *testing.T, rec []byte, xid uint32) {
+		res, err := ParseReply(rec, xid)
+		if err != nil {
+			return
+		}
+		if len(res) > len(rec) || (len(res) > 0 && &res[len(res)-1] != &rec[len(rec)-1]) {
+			t.Fatalf("results %x are not the record's tail", res)
+		}
+		if len(rec) < 24 || binary.BigEndian.Uint32(rec) != xid {
+			t.Fatalf("accepted a reply of another xid or too short: %x", rec)
 		}
 	})
 }
