@@ -227,6 +227,8 @@ func (s *Server) recall(d *deleg.Deleg) bool {
 			continue
 		case st != nfserr.OK:
 			s.log.Debug("nfs4 recall refused", "client", d.Client, "status", st.String())
+		default:
+			s.log.Debug("nfs4 recall sent", "client", d.Client)
 		}
 		return true
 	}

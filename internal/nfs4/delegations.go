@@ -100,6 +100,7 @@ func (cs *compound) grantDelegation(o *object, a *wire.OpenArgs, access uint8, c
 	if !ok {
 		return none(wire.WND4Contention)
 	}
+	cs.s.log.Debug("nfs4 read delegation granted", "client", clientid, "reclaim", reclaim)
 	return wire.OpenDelegation4{Type: wire.OpenDelegateRead, Stateid: wire.Stateid4{Seqid: d.Stateid.Seqid, Other: d.Stateid.Other},
 		Recall: !cs.s.cb.up(clientid),
 		// An empty ACE: the client asks ACCESS (as Linux nfsd sends).
