@@ -18,11 +18,13 @@ import (
 // Entries are keyed by client address (without the port, so a client
 // that reconnects from another port still matches), XID, program,
 // version, procedure and the length and a CRC32 of the first 256 bytes of the arguments, which tells apart two
-// calls that happen to reuse an XID. The cache holds at most Max entries
-// and evicts the least recently used completed entry first.
+// calls that happen to reuse an XID. The cache holds at most max entries
+// and at most MaxDRCBytes of replies, and evicts the least recently used
+// completed entry first.
 type DRC struct {
 	mu      sync.Mutex
 	max     int
+	bytes   int // of the kept replies
 	entries map[drcKey]*list.Element
 	lru     list.List // of *drcEntry, most recent at the front
 
@@ -48,6 +50,10 @@ type drcEntry struct {
 // non-idempotent procedures are far smaller; the bound is for NFSv4.0
 // COMPOUNDs, which may carry a READ beside a CREATE.
 const MaxCachedReply = 16 << 10
+
+// MaxDRCBytes bounds the replies one cache keeps in all (a vserver's
+// cache: 4096 NFSv3 replies of ~150 bytes use a seventh of it).
+const MaxDRCBytes = 4 << 20
 
 // NewDRC returns a cache of at most max entries (at least 1).
 func NewDRC(max int) *DRC {
@@ -105,11 +111,12 @@ func (d *DRC) start(k drcKey) (drcState, []byte) {
 // in progress are never evicted (their number is bounded by the servers'
 // in-flight limits).
 func (d *DRC) evict() {
-	for el := d.lru.Back(); len(d.entries) > d.max && el != nil; {
+	for el := d.lru.Back(); (len(d.entries) > d.max || d.bytes > MaxDRCBytes) && el != nil; {
 		prev := el.Prev()
 		if e := el.Value.(*drcEntry); e.done {
 			d.lru.Remove(el)
 			delete(d.entries, e.key)
+			d.bytes -= len(e.reply)
 		}
 		el = prev
 	}
@@ -122,7 +129,9 @@ func (d *DRC) finish(k drcKey, reply []byte) {
 	if el, ok := d.entries[k]; ok {
 		e := el.Value.(*drcEntry)
 		e.done = true
+		d.bytes -= len(e.reply)
 		e.reply = append(e.reply[:0], reply...)
+		d.bytes += len(e.reply)
 		d.evict()
 	}
 }
@@ -134,12 +143,13 @@ func (d *DRC) forget(k drcKey) {
 	if el, ok := d.entries[k]; ok {
 		d.lru.Remove(el)
 		delete(d.entries, k)
+		d.bytes -= len(el.Value.(*drcEntry).reply)
 	}
 }
 
 // DRCStats counts lookups.
 type DRCStats struct {
-	Entries                  int
+	Entries, Bytes           int
 	Hits, InProgress, Misses uint64
 }
 
@@ -147,5 +157,5 @@ type DRCStats struct {
 func (d *DRC) Stats() DRCStats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return DRCStats{Entries: len(d.entries), Hits: d.hits, InProgress: d.inProgress, Misses: d.misses}
+	return DRCStats{Entries: len(d.entries), Bytes: d.bytes, Hits: d.hits, InProgress: d.inProgress, Misses: d.misses}
 }

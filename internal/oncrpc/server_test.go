@@ -841,3 +841,34 @@ func TestBackchannel(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestDRCBytes: the cache keeps at most MaxDRCBytes of replies, dropping
+// the least recently used; the byte count follows finish and forget.
+func TestDRCBytes(t *testing.T) {
+	d := NewDRC(1 << 20)
+	reply := make([]byte, MaxCachedReply)
+	key := func(i int) drcKey { return drcKey{xid: uint32(i)} }
+	n := 2 * MaxDRCBytes / len(reply)
+	for i := 0; i < n; i++ {
+		if st, _ := d.start(key(i)); st != drcNew {
+			t.Fatalf("entry %d: state %v", i, st)
+		}
+		d.finish(key(i), reply)
+	}
+	st := d.Stats()
+	if st.Bytes > MaxDRCBytes || st.Bytes != st.Entries*len(reply) || st.Entries != MaxDRCBytes/len(reply) {
+		t.Fatalf("stats %+v after %d replies of %d bytes, want at most %d bytes", st, n, len(reply), MaxDRCBytes)
+	}
+	if s, _ := d.start(key(0)); s != drcNew {
+		t.Error("the oldest reply was kept")
+	}
+	d.forget(key(0))
+	if s, r := d.start(key(n - 1)); s != drcReplay || len(r) != len(reply) {
+		t.Errorf("the newest reply: state %v, %d bytes", s, len(r))
+	}
+	d.start(key(-1))
+	d.forget(key(-1))
+	if got := d.Stats().Bytes; got != st.Bytes {
+		t.Errorf("bytes %d after a forget, want %d", got, st.Bytes)
+	}
+}
