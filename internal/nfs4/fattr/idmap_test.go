@@ -24,12 +24,7 @@ func TestNumericIDMap(t *testing.T) {
 	if got := m.GIDToName(100); got != "100" {
 		t.Errorf("GIDToName(100) = %q", got)
 	}
-	for _, tc := range []struct {
-		name  string
-		group bool
-		id    uint32
-		ok    bool
-	}{
+	for _, tc := range []nameCase{
 		{"0", false, 0, true},
 		{"1000", false, 1000, true},
 		{"4294967295", false, 4294967295, true},
@@ -57,20 +52,7 @@ func TestNumericIDMap(t *testing.T) {
 		{"20", true, 20, true},
 		{"nobody", true, 0, false},
 	} {
-		var id uint32
-		var err error
-		if tc.group {
-			id, err = m.NameToGID(tc.name)
-		} else {
-			id, err = m.NameToUID(tc.name)
-		}
-		if tc.ok {
-			if err != nil || id != tc.id {
-				t.Errorf("%q (group %v): %d, %v; want %d", tc.name, tc.group, id, err, tc.id)
-			}
-		} else if err != nfserr.Badowner {
-			t.Errorf("%q (group %v): %d, %v; want BADOWNER", tc.name, tc.group, id, err)
-		}
+		checkNameIn(t, m, tc)
 	}
 	// Without a domain, names are refused even if the tables have them.
 	m.Domain = ""
@@ -137,12 +119,7 @@ func TestDomainIDMapOut(t *testing.T) {
 
 func TestDomainIDMapIn(t *testing.T) {
 	m := testDomainMap(t)
-	for _, tc := range []struct {
-		name  string
-		group bool
-		id    uint32
-		ok    bool
-	}{
+	for _, tc := range []nameCase{
 		// Numbers pass through, in and out of the tables.
 		{"1000", false, 1000, true},
 		{"0", false, 0, true},
@@ -184,20 +161,7 @@ func TestDomainIDMapIn(t *testing.T) {
 		{"", true, 0, false},
 		{"@", true, 0, false},
 	} {
-		var id uint32
-		var err error
-		if tc.group {
-			id, err = m.NameToGID(tc.name)
-		} else {
-			id, err = m.NameToUID(tc.name)
-		}
-		if tc.ok {
-			if err != nil || id != tc.id {
-				t.Errorf("%q (group %v): %d, %v; want %d", tc.name, tc.group, id, err, tc.id)
-			}
-		} else if err != nfserr.Badowner || id != 0 {
-			t.Errorf("%q (group %v): %d, %v; want BADOWNER", tc.name, tc.group, id, err)
-		}
+		checkNameIn(t, m, tc)
 	}
 }
 
@@ -325,4 +289,31 @@ func FuzzDomainIDMap(f *testing.F) {
 			}
 		}
 	})
+}
+
+// nameCase is an owner string coming in: the user (or group) ID it must
+// map to, or ok false for NFS4ERR_BADOWNER.
+type nameCase struct {
+	name  string
+	group bool
+	id    uint32
+	ok    bool
+}
+
+func checkNameIn(t *testing.T, m IDMap, tc nameCase) {
+	t.Helper()
+	var id uint32
+	var err error
+	if tc.group {
+		id, err = m.NameToGID(tc.name)
+	} else {
+		id, err = m.NameToUID(tc.name)
+	}
+	if tc.ok {
+		if err != nil || id != tc.id {
+			t.Errorf("%q (group %v): %d, %v; want %d", tc.name, tc.group, id, err, tc.id)
+		}
+	} else if err != nfserr.Badowner || id != 0 {
+		t.Errorf("%q (group %v): %d, %v; want BADOWNER", tc.name, tc.group, id, err)
+	}
 }
