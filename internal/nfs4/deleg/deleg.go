@@ -259,7 +259,9 @@ func (t *Table) lookupLocked(client uint64, minor uint32, s Stateid) (*Deleg, er
 	if d == nil {
 		return nil, nil
 	}
-	if minor >= 1 && d.Client != client {
+	if minor == 0 || d.Client != client {
+		// NFSv4.0 clients hold no delegations; another client's is
+		// not the caller's to use (RFC 8881 section 8.2.4).
 		return d, nfserr.BadStateid
 	}
 	if d.revoked {

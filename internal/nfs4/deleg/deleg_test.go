@@ -104,6 +104,8 @@ func TestGrantRecallReturn(t *testing.T) {
 	want(t, "another file", err, nfserr.BadStateid)
 	_, err = e.tb.CheckIO(1, 1, fid("a"), d2.Stateid, false)
 	want(t, "another client's", err, nfserr.BadStateid)
+	_, err = e.tb.CheckIO(2, 0, fid("a"), d2.Stateid, false)
+	want(t, "presented in a 4.0 COMPOUND", err, nfserr.BadStateid)
 	_, err = e.tb.CheckIO(2, 1, fid("a"), Stateid{Seqid: 2, Other: d2.Stateid.Other}, false)
 	want(t, "future seqid", err, nfserr.BadStateid)
 	_, err = e.tb.CheckIO(2, 1, fid("a"), Stateid{Seqid: 0, Other: d2.Stateid.Other}, false)
