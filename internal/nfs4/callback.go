@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vnfsd/vnfsd/internal/nfs4/deleg"
@@ -19,7 +20,12 @@ import (
 // (CREATE_SESSION4_FLAG_CONN_BACK_CHAN) or binds a connection to one
 // (BIND_CONN_TO_SESSION); the server then calls the client's callback
 // program on that TCP connection. The server uses it to recall
-// delegations (CB_RECALL). NFSv4.0's separate callback connection
+// delegations (CB_RECALL). Each time a back channel is bound or its
+// security changes, the server probes it with CB_NULL, as Linux nfsd
+// does: until the probe fails the path counts as up (so that an OPEN
+// right after CREATE_SESSION may get a delegation); a failed probe marks
+// it down (no delegations, SEQ4_STATUS_CB_PATH_DOWN) until the client
+// binds a connection again. NFSv4.0's separate callback connection
 // (SETCLIENTID's cb_location) is not made: 4.0 clients get no
 // delegations.
 
@@ -43,6 +49,8 @@ type backChan struct {
 	prog  uint32
 	cred  oncrpc.Cred
 	seq   uint32 // slot 0's last sequenceid
+	gen   uint64 // bumped at each (re)bind or credential change
+	down  atomic.Bool
 }
 
 // callbacks holds the back channels of a vserver's clients.
@@ -77,33 +85,41 @@ func cbCredOf(p []wire.CallbackSecParms4) cbCred {
 // setCred records the callback security of a session (CREATE_SESSION,
 // BACKCHANNEL_CTL) and applies it to the client's back channel if that
 // is the session's.
-func (cb *callbacks) setCred(clientid uint64, sid state.SessionID, c cbCred, prog uint32, setProg bool) {
+// It returns the back channel to probe, if any.
+func (cb *callbacks) setCred(clientid uint64, sid state.SessionID, c cbCred, prog uint32, setProg bool) *backChan {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
 	if cb.creds == nil {
 		cb.creds = make(map[state.SessionID]cbCred)
 	}
 	cb.creds[sid] = c
-	if bc := cb.chans[clientid]; bc != nil && bc.sid == sid {
-		bc.mu.Lock()
-		bc.cred = c.cred
-		if setProg {
-			bc.prog = prog
-		}
-		bc.mu.Unlock()
-		if !c.ok {
-			delete(cb.chans, clientid)
-		}
+	bc := cb.chans[clientid]
+	if bc == nil || bc.sid != sid {
+		return nil
 	}
+	if !c.ok {
+		delete(cb.chans, clientid)
+		return nil
+	}
+	bc.mu.Lock()
+	bc.cred = c.cred
+	if setProg {
+		bc.prog = prog
+	}
+	bc.gen++
+	bc.down.Store(false)
+	bc.mu.Unlock()
+	return bc
 }
 
-// bind makes conn the client's back channel, on session sid.
-func (cb *callbacks) bind(clientid uint64, sid state.SessionID, minor uint32, conn oncrpc.Backchannel, prog uint32) {
+// bind makes conn the client's back channel, on session sid, and
+// returns it to probe (nil if the session's security is unusable).
+func (cb *callbacks) bind(clientid uint64, sid state.SessionID, minor uint32, conn oncrpc.Backchannel, prog uint32) *backChan {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
 	c, known := cb.creds[sid]
 	if known && !c.ok {
-		return
+		return nil
 	}
 	if !known {
 		c = cbCred{cred: oncrpc.AuthNoneCred(), ok: true}
@@ -114,10 +130,37 @@ func (cb *callbacks) bind(clientid uint64, sid state.SessionID, minor uint32, co
 	if old := cb.chans[clientid]; old != nil && old.sid == sid {
 		old.mu.Lock()
 		old.conn, old.prog, old.cred = conn, prog, c.cred
+		old.gen++
+		old.down.Store(false)
 		old.mu.Unlock()
+		return old
+	}
+	bc := &backChan{sid: sid, minor: minor, conn: conn, prog: prog, cred: c.cred}
+	cb.chans[clientid] = bc
+	return bc
+}
+
+// probe sends CB_NULL on a back channel bound or changed just now and
+// marks it down if the client does not answer (RFC 8881 section 20:
+// CB_NULL, the procedure to test the path).
+func (s *Server) probe(bc *backChan) {
+	if bc == nil {
 		return
 	}
-	cb.chans[clientid] = &backChan{sid: sid, minor: minor, conn: conn, prog: prog, cred: c.cred}
+	bc.mu.Lock()
+	conn, prog, cred, gen := bc.conn, bc.prog, bc.cred, bc.gen
+	bc.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), cbTimeout)
+	defer cancel()
+	_, err := conn.Call(ctx, prog, cbVers, ProcCBNull, cred, nil)
+	bc.mu.Lock()
+	if bc.gen == gen {
+		bc.down.Store(err != nil)
+	}
+	bc.mu.Unlock()
+	if err != nil {
+		s.log.Debug("nfs4 back channel probe (CB_NULL) failed", "err", err)
+	}
 }
 
 // sessionGone forgets a destroyed session.
@@ -159,8 +202,19 @@ func (cb *callbacks) get(clientid uint64) *backChan {
 	return bc
 }
 
-// up reports whether the client can be called back.
-func (cb *callbacks) up(clientid uint64) bool { return cb.get(clientid) != nil }
+// up reports whether the client can be called back: it has a back
+// channel whose connection is open and whose probe did not fail.
+func (cb *callbacks) up(clientid uint64) bool {
+	bc := cb.get(clientid)
+	return bc != nil && !bc.down.Load()
+}
+
+// probeFailed reports whether the client's back channel did not answer
+// its CB_NULL.
+func (cb *callbacks) probeFailed(clientid uint64) bool {
+	bc := cb.get(clientid)
+	return bc != nil && bc.down.Load()
+}
 
 // errCbDown: the client has no back channel, or its connection ended.
 var errCbDown = errors.New("nfs4: no back channel")

@@ -17,6 +17,8 @@ import (
 // CB_RECALLs it gets, and answers CB_SEQUENCE and CB_RECALL with NFS4_OK.
 type cbClient struct {
 	mu       sync.Mutex
+	refuse   bool // answer CB_NULL with PROC_UNAVAIL
+	nulls    int
 	recalled []c4.Stateid
 	seqs     []uint32
 	creds    []uint32
@@ -30,6 +32,12 @@ func (cb *cbClient) ServeRPC(_ context.Context, call *oncrpc.Call, w *xdr.Writer
 		return oncrpc.ErrProcUnavail
 	}
 	if call.Proc == 0 {
+		cb.mu.Lock()
+		defer cb.mu.Unlock()
+		cb.nulls++
+		if cb.refuse {
+			return oncrpc.ErrProcUnavail
+		}
 		return nil
 	}
 	r := xdr.NewReader(call.Args)
@@ -179,6 +187,59 @@ func TestReadDelegation(t *testing.T) {
 	defer cb.mu.Unlock()
 	if len(cb.seqs) != 1 || cb.seqs[0] != 1 || cb.creds[0] != oncrpc.AuthNone {
 		t.Errorf("CB_SEQUENCE ids %v (creds %v), want [1] with AUTH_NONE", cb.seqs, cb.creds)
+	}
+	if cb.nulls != 1 {
+		t.Errorf("%d CB_NULL probes, want 1 (after CREATE_SESSION)", cb.nulls)
+	}
+}
+
+// TestBackChannelProbe: a back channel that does not answer CB_NULL is
+// down: SEQUENCE reports SEQ4_STATUS_CB_PATH_DOWN and OPEN grants no
+// delegation; once the client answers and binds the connection again
+// (BIND_CONN_TO_SESSION), the path is up again.
+func TestBackChannelProbe(t *testing.T) {
+	ts := newServer(t, newBackend(t), serverOpts{})
+	cb := newCB()
+	cb.refuse = true
+	a := ts.backSession(t, "probe-a", cb)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		seq, err := do(t, a).Ops[0].Sequence()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seq.StatusFlags&c4.SEQ4_STATUS_CB_PATH_DOWN != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no CB_PATH_DOWN after a refused CB_NULL (flags %#x)", seq.StatusFlags)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	dir := rootFH(t, a.C, 1, a, "a")
+	if _, _, d := openDeleg(t, a, dir, "oa", "p", true); d.Type == c4.OPEN_DELEGATE_READ {
+		t.Error("delegation granted over a back channel that failed its probe")
+	}
+	cb.mu.Lock()
+	cb.refuse = false
+	cb.mu.Unlock()
+	var w xdr.Writer
+	w.Fixed(a.ID[:])
+	w.Uint32(c4.CDFC4_BACK_OR_BOTH)
+	w.Bool(false)
+	mustOK(t, call(t, a.C, 1, c4.Raw(c4.OP_BIND_CONN_TO_SESSION, w.B)))
+	for {
+		seq, _ := do(t, a).Ops[0].Sequence()
+		if seq.StatusFlags&c4.SEQ4_STATUS_CB_PATH_DOWN == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("CB_PATH_DOWN after a successful probe")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, _, d := openDeleg(t, a, dir, "oa2", "q", true); d.Type != c4.OPEN_DELEGATE_READ {
+		t.Errorf("delegation %+v after the path came up", d)
 	}
 }
 

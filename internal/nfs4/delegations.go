@@ -137,7 +137,7 @@ func (cs *compound) opBackchannelCtl(a *wire.BackchannelCtlArgs, w *xdr.Writer) 
 	if err := cs.s.clients.SetCallbackProgram(sid, a.CbProgram); err != nil {
 		return err
 	}
-	cs.s.cb.setCred(cs.clientID, sid, c, a.CbProgram, true)
+	go cs.s.probe(cs.s.cb.setCred(cs.clientID, sid, c, a.CbProgram, true))
 	return status(w, nil)
 }
 

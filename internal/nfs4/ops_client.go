@@ -146,7 +146,7 @@ func (cs *compound) opCreateSession(a *wire.CreateSessionArgs, w *xdr.Writer) er
 	}
 	cs.s.cb.setCred(a.Clientid, res.SessionID, cbCredOf(a.SecParms), a.CbProgram, false)
 	if back := cs.call.Back(); back != nil && res.Flags&wire.CreateSession4FlagConnBackChan != 0 {
-		cs.s.cb.bind(a.Clientid, res.SessionID, cs.minor, back, a.CbProgram)
+		go cs.s.probe(cs.s.cb.bind(a.Clientid, res.SessionID, cs.minor, back, a.CbProgram))
 	}
 	r := wire.CreateSessionRes{Sessionid: res.SessionID, Sequence: res.SequenceID, Flags: res.Flags,
 		ForeChanAttrs: channelOut(res.Fore), BackChanAttrs: channelOut(res.Back)}
@@ -169,7 +169,7 @@ func (cs *compound) opBindConnToSession(a *wire.BindConnToSessionArgs, w *xdr.Wr
 	}
 	if back := cs.call.Back(); back != nil && dir&state.CDFS4_BACK != 0 {
 		if info, err := cs.s.clients.Session(a.Sessid); err == nil {
-			cs.s.cb.bind(info.ClientID, a.Sessid, cs.minor, back, info.CbProgram)
+			go cs.s.probe(cs.s.cb.bind(info.ClientID, a.Sessid, cs.minor, back, info.CbProgram))
 		}
 	}
 	r := wire.BindConnToSessionRes{Sessid: a.Sessid, Dir: dir}
@@ -223,7 +223,7 @@ func (cs *compound) opSequence(a *wire.SequenceArgs, w *xdr.Writer) error {
 	if cs.s.delegs.Revoked(q.ClientID) > 0 {
 		flags |= state.SEQ4_STATUS_RECALLABLE_STATE_REVOKED
 	}
-	if cs.s.delegs.HoldsLive(q.ClientID) && !cs.s.cb.up(q.ClientID) {
+	if cs.s.cb.probeFailed(q.ClientID) || (cs.s.delegs.HoldsLive(q.ClientID) && !cs.s.cb.up(q.ClientID)) {
 		flags |= state.SEQ4_STATUS_CB_PATH_DOWN
 	}
 	r := wire.SequenceRes{Sessionid: q.SessionID, Sequenceid: q.SequenceID, Slotid: q.SlotID,

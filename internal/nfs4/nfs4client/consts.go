@@ -417,6 +417,14 @@ const (
 	CREATE_SESSION4_FLAG_CONN_RDMA      = 0x04
 )
 
+// channel_dir_from_client4 (RFC 8881 section 18.34).
+const (
+	CDFC4_FORE         = 0x1
+	CDFC4_BACK         = 0x2
+	CDFC4_FORE_OR_BOTH = 0x3
+	CDFC4_BACK_OR_BOTH = 0x7
+)
+
 // SEQ4_STATUS_* (RFC 8881 section 18.46.3).
 const (
 	SEQ4_STATUS_CB_PATH_DOWN              = 0x001
