@@ -230,8 +230,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case c.setup:
-		// Every call gets a deadline (an oncrpc.Client keeps the last one
-		// it was given as the connection's write deadline).
+		// The setup's calls get a deadline: a stuck server fails the
+		// run instead of hanging it.
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
 		defer cancel()
 		var st *setupStats

@@ -383,8 +383,8 @@ func runWorkload(ctx context.Context, e *env, name string) (*Result, error) {
 		runID:   "c" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
 	}
 	unit, prepare, op := wl.unit, wl.prepare, wl.op
-	// The preparation's calls get a deadline (an oncrpc.Client keeps the
-	// last one it was given as the connection's write deadline).
+	// The preparation's calls get a deadline: a stuck server fails the
+	// run instead of hanging it.
 	pctx, pcancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer pcancel()
 	var err error

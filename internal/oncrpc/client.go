@@ -186,9 +186,10 @@ func (c *Client) Call(ctx context.Context, prog, vers, proc uint32, cred Cred, a
 	appendCall(&w, xid, prog, vers, proc, cred, args)
 	w.PutUint32At(0, lastFragment|uint32(len(w.B)-4))
 	c.wmu.Lock()
-	if dl, ok := ctx.Deadline(); ok {
-		c.nc.SetWriteDeadline(dl)
-	}
+	// The call's deadline bounds its write only: a later call without
+	// one must not inherit it.
+	dl, _ := ctx.Deadline()
+	c.nc.SetWriteDeadline(dl)
 	_, err := c.nc.Write(w.B)
 	c.wmu.Unlock()
 	if err != nil {

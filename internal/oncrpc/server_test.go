@@ -872,3 +872,19 @@ func TestDRCBytes(t *testing.T) {
 		t.Errorf("bytes %d after a forget, want %d", got, st.Bytes)
 	}
 }
+
+// TestClientDeadlineNotKept: a call's context deadline bounds that call
+// only; a later call without one still works after it has passed.
+func TestClientDeadlineNotKept(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := c.Call(ctx, testProg, 2, 0, AuthNoneCred(), nil); err != nil {
+		t.Fatal(err)
+	}
+	<-ctx.Done()
+	if _, err := c.Call(context.Background(), testProg, 2, 1, AuthNoneCred(), []byte{1, 2, 3, 4}); err != nil {
+		t.Fatalf("call after an earlier call's deadline passed: %v", err)
+	}
+}
