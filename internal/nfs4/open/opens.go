@@ -360,7 +360,10 @@ func (t *Table) OpenDowngrade(c Caller, file lock.FileID, seqid uint32, s Statei
 // of a file that still has byte-range locks held. The server MUST return
 // failure, NFS4ERR_LOCKS_HELD, if any locks would exist after the
 // CLOSE"). This server frees them, as Linux nfsd does: a process that
-// exits holding locks leaves no lock behind its last CLOSE.
+// exits holding locks leaves no lock behind its last CLOSE. The ranges
+// the lock stateids held are unlocked after the table's mutex is
+// released, so a lock the lock-owner takes meanwhile through another
+// open is kept unless it overlaps them.
 //
 // It returns the stateid with its seqid incremented in 4.0, and the
 // invalid special stateid in 4.1 (RFC 8881 section 18.2.4). See Seq for
@@ -386,7 +389,7 @@ func (t *Table) Close(c Caller, file lock.FileID, seqid uint32, s Stateid) (Stat
 	for l := range st.locks {
 		lo := l.owner
 		if len(l.held) > 0 {
-			rel = append(rel, release{file: l.file, owner: lo.lk})
+			rel = append(rel, release{file: l.file, owner: lo.lk, ranges: append([]lock.Range(nil), l.held...)})
 		}
 		t.removeStateLocked(l)
 		if c.Minor >= 1 && lo.refs == 0 && len(lo.states) == 0 {

@@ -761,12 +761,21 @@ type release struct {
 	file  lock.FileID
 	owner lock.Owner
 	share bool
+	// ranges, if not nil, are the ranges to unlock, not the whole file:
+	// those one lock stateid held, so that a lock the same lock-owner
+	// takes meanwhile through another stateid is left alone.
+	ranges []lock.Range
 }
 
 func (t *Table) drop(rel []release) {
 	for _, r := range rel {
 		if r.share {
 			t.locks.Unshare(r.file, r.owner)
+		} else if r.ranges != nil {
+			for _, rg := range r.ranges {
+				// Exactly a range held: no split, no failure.
+				_ = t.locks.Unlock(r.file, r.owner, rg)
+			}
 		} else {
 			// An unlock of everything never splits, so it cannot fail.
 			_ = t.locks.Unlock(r.file, r.owner, lock.Range{Start: 0, End: lock.EOF})
