@@ -58,6 +58,30 @@ type callbacks struct {
 	mu    sync.Mutex
 	chans map[uint64]*backChan       // by clientid
 	creds map[state.SessionID]cbCred // security of each session's callbacks
+	// downs counts the back channels whose probe failed, so that
+	// SEQUENCE asks about its client only when some did.
+	downs atomic.Int64
+}
+
+// setDown records a probe's outcome; bc.mu is held.
+func (cb *callbacks) setDown(bc *backChan, down bool) {
+	if bc.down.Swap(down) != down {
+		if down {
+			cb.downs.Add(1)
+		} else {
+			cb.downs.Add(-1)
+		}
+	}
+}
+
+// dropLocked forgets a client's back channel; cb.mu is held. A probe
+// still running for it finds its generation changed.
+func (cb *callbacks) dropLocked(clientid uint64, bc *backChan) {
+	bc.mu.Lock()
+	bc.gen++
+	cb.setDown(bc, false)
+	bc.mu.Unlock()
+	delete(cb.chans, clientid)
 }
 
 type cbCred struct {
@@ -98,7 +122,7 @@ func (cb *callbacks) setCred(clientid uint64, sid state.SessionID, c cbCred, pro
 		return nil
 	}
 	if !c.ok {
-		delete(cb.chans, clientid)
+		cb.dropLocked(clientid, bc)
 		return nil
 	}
 	bc.mu.Lock()
@@ -107,7 +131,7 @@ func (cb *callbacks) setCred(clientid uint64, sid state.SessionID, c cbCred, pro
 		bc.prog = prog
 	}
 	bc.gen++
-	bc.down.Store(false)
+	cb.setDown(bc, false)
 	bc.mu.Unlock()
 	return bc
 }
@@ -131,7 +155,7 @@ func (cb *callbacks) bind(clientid uint64, sid state.SessionID, minor uint32, co
 		old.mu.Lock()
 		old.conn, old.prog, old.cred = conn, prog, c.cred
 		old.gen++
-		old.down.Store(false)
+		cb.setDown(old, false)
 		old.mu.Unlock()
 		return old
 	}
@@ -155,7 +179,7 @@ func (s *Server) probe(bc *backChan) {
 	_, err := conn.Call(ctx, prog, cbVers, ProcCBNull, cred, nil)
 	bc.mu.Lock()
 	if bc.gen == gen {
-		bc.down.Store(err != nil)
+		s.cb.setDown(bc, err != nil)
 	}
 	bc.mu.Unlock()
 	if err != nil {
@@ -170,7 +194,7 @@ func (cb *callbacks) sessionGone(sid state.SessionID) {
 	delete(cb.creds, sid)
 	for id, bc := range cb.chans {
 		if bc.sid == sid {
-			delete(cb.chans, id)
+			cb.dropLocked(id, bc)
 		}
 	}
 }
@@ -181,7 +205,7 @@ func (cb *callbacks) clientGone(clientid uint64) {
 	defer cb.mu.Unlock()
 	if bc := cb.chans[clientid]; bc != nil {
 		delete(cb.creds, bc.sid)
-		delete(cb.chans, clientid)
+		cb.dropLocked(clientid, bc)
 	}
 }
 
@@ -195,7 +219,7 @@ func (cb *callbacks) get(clientid uint64) *backChan {
 	}
 	select {
 	case <-bc.conn.Done():
-		delete(cb.chans, clientid)
+		cb.dropLocked(clientid, bc)
 		return nil
 	default:
 	}
@@ -212,6 +236,9 @@ func (cb *callbacks) up(clientid uint64) bool {
 // probeFailed reports whether the client's back channel did not answer
 // its CB_NULL.
 func (cb *callbacks) probeFailed(clientid uint64) bool {
+	if cb.downs.Load() == 0 {
+		return false // the common case: no lock taken on SEQUENCE
+	}
 	bc := cb.get(clientid)
 	return bc != nil && bc.down.Load()
 }
