@@ -49,8 +49,10 @@ commands:
   token list
   token delete ID
 
-server flags: --threads N --versions 3 (the only version today) --lease SECONDS --grace SECONDS
+server flags: --threads N --versions 3,4.0,4.1,4.2 --lease SECONDS --grace SECONDS
               --max-io BYTES --nfs-port P --mount-port P --portmap-port P
+              --id-map FILE (a JSON id_map object: {"domain":...,"users":{...},"groups":{...}};
+              {} clears it)
               --listen ADDR[,ADDR...] (create only) --netns PATH (for --listen)
 `
 
@@ -437,6 +439,7 @@ func serverFlags(fs *flag.FlagSet, create bool) func() (map[string]any, error) {
 	nfsPort := fs.Int("nfs-port", 0, "")
 	mountPort := fs.Int("mount-port", 0, "")
 	pmPort := fs.Int("portmap-port", 0, "")
+	idMap := fs.String("id-map", "", "")
 	var listen, netns *string
 	if create {
 		listen = fs.String("listen", "", "")
@@ -463,6 +466,20 @@ func serverFlags(fs *flag.FlagSet, create bool) func() (map[string]any, error) {
 				body["mount_port"] = *mountPort
 			case "portmap-port":
 				body["portmap_port"] = *pmPort
+			case "id-map":
+				// The server validates the object (docs/api.md); the
+				// file must hold one JSON object.
+				b, rerr := os.ReadFile(*idMap)
+				if rerr != nil {
+					err = usageErr("--id-map: %v", rerr)
+					return
+				}
+				var m map[string]json.RawMessage
+				if jerr := json.Unmarshal(b, &m); jerr != nil || m == nil {
+					err = usageErr("--id-map %s: not a JSON object", *idMap)
+					return
+				}
+				body["id_map"] = m
 			case "listen":
 				ls := []listener{}
 				for _, a := range splitList(*listen) {

@@ -35,6 +35,10 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestRequests(t *testing.T) {
+	idMapFile := filepath.Join(t.TempDir(), "idmap.json")
+	if err := os.WriteFile(idMapFile, []byte(`{"domain":"example.com","users":{"alice":1000},"groups":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	api := &fakeAPI{}
 	srv := httptest.NewServer(api)
 	defer srv.Close()
@@ -65,6 +69,8 @@ func TestRequests(t *testing.T) {
 		{[]string{"server", "delete", "/acme"}, 204, "", "DELETE", "/v1/server", "ns=%2Facme", "", "deleted server of /acme", 0},
 		{[]string{"server", "listener", "add", "/acme", "127.0.0.5", "--netns", "/run/netns/b"}, 201, serverReply, "POST", "/v1/server/listeners", "ns=%2Facme", `{"addr":"127.0.0.5","netns":"/run/netns/b"}`, "listener", 0},
 		{[]string{"server", "listener", "remove", "/acme", "127.0.0.5"}, 200, serverReply, "DELETE", "/v1/server/listeners", "addr=127.0.0.5&ns=%2Facme", "", "listener", 0},
+		{[]string{"server", "set", "/acme", "--id-map", idMapFile}, 200, serverReply, "PATCH", "/v1/server", "ns=%2Facme",
+			`{"id_map":{"domain":"example.com","users":{"alice":1000},"groups":{}}}`, "threads", 0},
 		{[]string{"server", "unlock", "/acme", "--client", "127.0.0.7"}, 200, `{"released":3}`, "POST", "/v1/server/unlock", "ns=%2Facme", `{"client":"127.0.0.7"}`, "released 3 locks", 0},
 		{[]string{"server", "unlock", "/acme", "--export", "/data"}, 200, `{"released":0}`, "POST", "/v1/server/unlock", "ns=%2Facme", `{"export":"/data"}`, "released 0 locks", 0},
 		{[]string{"export", "add", "/acme", "/data", "/srv/a", "--ro", "--squash", "all", "--anon-uid", "1000", "--clients", "127.0.0.0/8"}, 201, `{"id":1,"path":"/data","dir":"/srv/a","read_only":true,"squash":"all","clients":["127.0.0.0/8"]}`,
@@ -118,7 +124,13 @@ func TestRequests(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	notObject := filepath.Join(t.TempDir(), "list.json")
+	if err := os.WriteFile(notObject, []byte(`["alice"]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
+		{"server", "set", "/a", "--id-map", notObject},
+		{"server", "set", "/a", "--id-map", "/nonexistent/idmap.json"},
 		{},
 		{"bogus"},
 		{"ns"},
